@@ -1,0 +1,376 @@
+"""``ccas-vault-instance``: write a Zope instance and create the CCAS site.
+
+One layout serves every mode, so that ``make start`` (embedded ZODB) and
+``make start-zeo`` (ZEO server + clients) work on the same data::
+
+    var/filestorage/Data.fs     the database
+    var/blobstorage/            the files (blobs)
+    var/instance/etc/           embedded instance: zope.conf, zope.ini, site.zcml
+    var/zeo/etc/zeo.conf        ZEO server serving the same Data.fs and blobs
+    var/client1/etc/ ...        ZEO clients
+
+Sub-commands::
+
+    ccas-vault-instance init DIR [--data DATA] [--port 8080] [--zeo-address HOST:PORT]
+    ccas-vault-instance zeo DIR [--data DATA] --address HOST:PORT
+    ccas-vault-instance site DIR [--site-id ccas] [--demo]
+
+``site`` creates (once) the Zope manager (``admin``, password from
+``ADMIN_PASSWORD``, default ``admin``) and a French Plone site with
+``ccas.vault:default``; ``--demo`` adds ``ccas.vault:demo`` and prints the
+demo accounts.
+"""
+
+from pathlib import Path
+import argparse
+import os
+import sys
+
+
+SITE_ID = "ccas"
+SITE_TITLE = "CCAS de Démoville"
+CLASSIC_UI_PROFILES = (
+    "plone.app.contenttypes:default",
+    "plone.app.layout:default",
+    "plonetheme.barceloneta:default",
+)
+
+ZOPE_CONF = """\
+%define INSTANCE {home}
+%define DATA {data}
+{imports}
+instancehome $INSTANCE
+clienthome $INSTANCE/var
+debug-mode off
+security-policy-implementation C
+verbose-security off
+default-zpublisher-encoding utf-8
+python-check-interval 1000
+
+<environment>
+  CHAMELEON_CACHE $INSTANCE/var/cache
+  zope_i18n_compile_mo_files true
+  zope_i18n_allowed_languages fr en
+  TZ Europe/Paris
+</environment>
+
+<dos_protection>
+  form-memory-limit 64MB
+  form-disk-limit 1GB
+</dos_protection>
+
+<zodb_db main>
+  cache-size 30000
+{storage}
+  mount-point /
+</zodb_db>
+"""
+
+FILESTORAGE = """\
+  <blobstorage>
+    blob-dir $DATA/blobstorage
+    <filestorage>
+      path $DATA/Data.fs
+    </filestorage>
+  </blobstorage>"""
+
+ZEOCLIENT = """\
+  <zeoclient>
+    server {address}
+    storage 1
+    name zeostorage
+    var $INSTANCE/var
+    cache-size 128MB
+    blob-dir $DATA/blobstorage
+    shared-blob-dir on
+  </zeoclient>"""
+
+ZOPE_INI = """\
+[app:zope]
+use = egg:Zope#main
+zope_conf = %(here)s/zope.conf
+
+[server:main]
+use = egg:waitress#main
+host = {host}
+port = {port}
+threads = {threads}
+clear_untrusted_proxy_headers = false
+
+[filter:translogger]
+use = egg:Paste#translogger
+setup_console_handler = False
+
+[pipeline:main]
+pipeline =
+    egg:Zope#httpexceptions
+    translogger
+    zope
+
+[loggers]
+keys = root, waitress.queue, waitress, wsgi
+
+[handlers]
+keys = console, accesslog, eventlog
+
+[formatters]
+keys = generic, message
+
+[formatter_generic]
+format = %(asctime)s %(levelname)s [%(name)s:%(lineno)s][%(threadName)s] %(message)s
+datefmt = %Y-%m-%d %H:%M:%S
+
+[formatter_message]
+format = %(message)s
+
+[logger_root]
+level = INFO
+handlers = console, eventlog
+
+[logger_waitress.queue]
+level = INFO
+handlers = eventlog
+qualname = waitress.queue
+propagate = 0
+
+[logger_waitress]
+level = INFO
+handlers = eventlog
+qualname = waitress
+
+[logger_wsgi]
+level = WARN
+handlers = accesslog
+qualname = wsgi
+propagate = 0
+
+[handler_console]
+class = StreamHandler
+args = (sys.stderr,)
+level = NOTSET
+formatter = generic
+
+[handler_accesslog]
+class = FileHandler
+args = (r'{home}/var/log/access.log', 'a')
+level = INFO
+formatter = message
+
+[handler_eventlog]
+class = FileHandler
+args = (r'{home}/var/log/event.log', 'a')
+level = INFO
+formatter = generic
+"""
+
+SITE_ZCML = """\
+<configure
+    xmlns="http://namespaces.zope.org/zope"
+    xmlns:meta="http://namespaces.zope.org/meta"
+    xmlns:five="http://namespaces.zope.org/five">
+
+  <include package="Zope2.App" />
+  <include package="Products.Five" />
+  <meta:redefinePermission from="zope2.Public" to="zope2.View" />
+
+  <five:loadProducts file="meta.zcml" />
+  <five:loadProducts />
+{includes}
+  <five:loadProductsOverrides />
+
+  <securityPolicy component="AccessControl.security.SecurityPolicy" />
+
+</configure>
+"""
+
+ZEO_CONF = """\
+%define HOME {home}
+%define DATA {data}
+
+<zeo>
+  address {address}
+  read-only false
+  invalidation-queue-size 1000
+  pid-filename $HOME/var/zeo.pid
+</zeo>
+
+<blobstorage 1>
+  blob-dir $DATA/blobstorage
+  <filestorage>
+    path $DATA/Data.fs
+  </filestorage>
+</blobstorage>
+
+<eventlog>
+  level INFO
+  <logfile>
+    path $HOME/var/log/zeo.log
+    format %(asctime)s %(message)s
+  </logfile>
+</eventlog>
+"""
+
+
+def _prepare(home: Path, data: Path) -> None:
+    for folder in (home / "etc", home / "var" / "log", home / "var" / "cache", data):
+        folder.mkdir(parents=True, exist_ok=True)
+    (data / "blobstorage").mkdir(mode=0o700, exist_ok=True)
+
+
+def write_instance(
+    home,
+    data=None,
+    host="127.0.0.1",
+    port=8080,
+    threads=4,
+    zeo_address=None,
+    zcml_packages=(),
+):
+    """Write ``etc/zope.conf``, ``etc/zope.ini`` and ``etc/site.zcml`` under ``home``.
+
+    With ``zeo_address`` the instance is a ZEO client; otherwise it opens the
+    FileStorage in ``data`` itself.  ``zcml_packages`` are extra packages whose
+    ``configure.zcml`` the instance loads.  Returns the path of ``zope.ini``.
+    """
+    home = Path(home).resolve()
+    data = Path(data).resolve() if data else home / "var" / "filestorage"
+    _prepare(home, data)
+    storage = ZEOCLIENT.format(address=zeo_address) if zeo_address else FILESTORAGE
+    imports = "%import ZEO\n" if zeo_address else ""
+    etc = home / "etc"
+    (etc / "zope.conf").write_text(
+        ZOPE_CONF.format(home=home, data=data, imports=imports, storage=storage)
+    )
+    (etc / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port, threads=threads))
+    includes = "".join(f'  <include package="{name}" />\n' for name in zcml_packages)
+    (etc / "site.zcml").write_text(SITE_ZCML.format(includes=includes))
+    return etc / "zope.ini"
+
+
+def write_zeo(home, address, data=None):
+    """Write ``etc/zeo.conf`` for ``runzeo -C``; returns its path."""
+    home = Path(home).resolve()
+    data = Path(data).resolve() if data else home / "var" / "filestorage"
+    _prepare(home, data)
+    conf = home / "etc" / "zeo.conf"
+    conf.write_text(ZEO_CONF.format(home=home, data=data, address=address))
+    return conf
+
+
+def _open_app(zope_conf):
+    """Configure Zope from ``zope_conf`` and return the root application, as system user."""
+    from AccessControl.SecurityManagement import newSecurityManager
+    from AccessControl.users import system
+    from Testing.makerequest import makerequest
+    from zope.globalrequest import setRequest
+    from Zope2.Startup.run import make_wsgi_app
+    import Zope2
+
+    make_wsgi_app({}, str(zope_conf))
+    app = makerequest(Zope2.app())
+    app.REQUEST["PARENTS"] = [app]
+    setRequest(app.REQUEST)
+    newSecurityManager(None, system)
+    return app
+
+
+def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
+    """Create the Zope manager and the Plone site if they are missing.
+
+    Returns ``True`` when the site was created by this call.
+    """
+    import transaction
+
+    app = _open_app(Path(home).resolve() / "etc" / "zope.conf")
+    try:
+        admin_password = admin_password or os.environ.get("ADMIN_PASSWORD") or "admin"
+        if app.acl_users.getUserById("admin") is None:
+            app.acl_users._doAddUser("admin", admin_password, ["Manager"], [])
+        created = site_id not in app.objectIds()
+        if created:
+            from Products.CMFPlone.factory import addPloneSite
+
+            addPloneSite(
+                app,
+                site_id,
+                title=SITE_TITLE,
+                profile_id="Products.CMFPlone:plone",
+                extension_ids=(*CLASSIC_UI_PROFILES, "ccas.vault:default"),
+                default_language="fr",
+                portal_timezone="Europe/Paris",
+            )
+            from plone.registry.interfaces import IRegistry
+            from zope.component import getUtility
+
+            getUtility(IRegistry)["plone.available_languages"] = ["fr", "en"]
+        if demo:
+            app[site_id].portal_setup.runAllImportStepsFromProfile("profile-ccas.vault:demo")
+        transaction.commit()
+        return created
+    finally:
+        app._p_jar.db().close()
+
+
+def demo_accounts_text(url):
+    from ccas.vault.setuphandlers import demo
+
+    lines = [
+        f"Site: {url}",
+        f"Zope manager: admin / {os.environ.get('ADMIN_PASSWORD') or 'admin'} (technical only)",
+        f"Demo accounts (password: {demo.demo_password()}):",
+    ]
+    lines += [
+        f"  {login:<15} {fullname:<15} {purpose}"
+        for login, (fullname, _email, _groups, purpose) in demo.ACCOUNTS.items()
+    ]
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="ccas-vault-instance", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="write a Zope instance (embedded ZODB or ZEO client)")
+    init.add_argument("home")
+    init.add_argument("--data", help="folder of Data.fs and blobstorage")
+    init.add_argument("--host", default="127.0.0.1")
+    init.add_argument("--port", type=int, default=8080)
+    init.add_argument("--threads", type=int, default=4)
+    init.add_argument("--zeo-address", help="HOST:PORT of a ZEO server (makes a ZEO client)")
+    init.add_argument("--zcml", action="append", default=[], help="extra package to load")
+
+    zeo = sub.add_parser("zeo", help="write a ZEO server configuration")
+    zeo.add_argument("home")
+    zeo.add_argument("--data", help="folder of Data.fs and blobstorage")
+    zeo.add_argument("--address", required=True)
+
+    site = sub.add_parser("site", help="create the manager account and the Plone site")
+    site.add_argument("home")
+    site.add_argument("--site-id", default=SITE_ID)
+    site.add_argument("--demo", action="store_true", help="install the demo profile")
+    site.add_argument("--url", default="http://localhost:8080", help="printed with the accounts")
+
+    args = parser.parse_args(argv)
+    if args.command == "init":
+        path = write_instance(
+            args.home,
+            data=args.data,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            zeo_address=args.zeo_address,
+            zcml_packages=args.zcml,
+        )
+        print(path)
+    elif args.command == "zeo":
+        print(write_zeo(args.home, args.address, data=args.data))
+    else:
+        created = create_site(args.home, site_id=args.site_id, demo=args.demo)
+        print(f"Site '{args.site_id}' {'created' if created else 'already there'}.")
+        if args.demo:
+            print(demo_accounts_text(f"{args.url}/{args.site_id}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

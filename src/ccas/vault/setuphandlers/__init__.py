@@ -1,0 +1,1 @@
+"""Install, uninstall and demo handlers of the GenericSetup profiles."""

@@ -1,0 +1,1 @@
+"""Upgrade steps of the ``ccas.vault:default`` profile, one module per step."""
