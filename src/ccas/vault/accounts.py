@@ -1,11 +1,12 @@
 """Plone accounts of beneficiaries and staff.
 
 Beneficiaries often have no e-mail address, which ``plone.api.user.create``
-requires; this module creates accounts through ``portal_registration``
-directly, with or without an address.
+and ``portal_registration.addMember`` require; this module creates accounts
+with or without an address.
 """
 
 from plone import api
+from Products.CMFPlone.RegistrationTool import checkEmailAddress
 
 
 def get_account(login):
@@ -13,20 +14,29 @@ def get_account(login):
     return api.user.get(username=login)
 
 
-def ensure_account(login, password, fullname, email=None, groups=()):
+def ensure_account(login, password, fullname, email=None, groups=(), check_password=True):
     """Create the account if it does not exist; add it to ``groups``.
 
-    An existing account keeps its password and properties: running this
-    twice changes nothing the second time.  Returns ``(member, created)``.
+    ``email`` may be ``None``: ``portal_registration.addMember`` would refuse
+    that, so the membership tool creates the account after the same login,
+    password-policy and address checks.  ``check_password=False`` skips the
+    password policy (demo accounts only).  An existing account keeps its
+    password and properties: running this twice changes nothing the second
+    time.  Returns ``(member, created)``.
     """
     member = get_account(login)
     created = member is None
     if created:
         registration = api.portal.get_tool("portal_registration")
-        registration.addMember(
-            login,
-            password,
-            properties={"username": login, "fullname": fullname, "email": email or ""},
+        if not registration.isMemberIdAllowed(login):
+            raise ValueError(f"Login {login!r} is already used or not allowed.")
+        failure = registration.testPasswordValidity(password) if check_password else None
+        if failure:
+            raise ValueError(failure)
+        if email:
+            checkEmailAddress(email)
+        api.portal.get_tool("portal_membership").addMember(
+            login, password, ("Member",), (), {"fullname": fullname, "email": email or ""}
         )
         member = get_account(login)
     current = {group.getId() for group in api.group.get_groups(user=member)}

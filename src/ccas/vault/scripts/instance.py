@@ -279,6 +279,7 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
 
     Returns ``True`` when the site was created by this call.
     """
+    from zope.component.hooks import setSite
     import transaction
 
     app = _open_app(Path(home).resolve() / "etc" / "zope.conf")
@@ -290,7 +291,7 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
         if created:
             from Products.CMFPlone.factory import addPloneSite
 
-            addPloneSite(
+            site = addPloneSite(
                 app,
                 site_id,
                 title=SITE_TITLE,
@@ -299,15 +300,19 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
                 default_language="fr",
                 portal_timezone="Europe/Paris",
             )
-            from plone.registry.interfaces import IRegistry
-            from zope.component import getUtility
-
-            getUtility(IRegistry)["plone.available_languages"] = ["fr", "en"]
-        if demo:
-            app[site_id].portal_setup.runAllImportStepsFromProfile("profile-ccas.vault:demo")
+            site.portal_registry["plone.available_languages"] = ["fr", "en"]
         transaction.commit()
+        if demo:
+            site = app[site_id]
+            setSite(site)
+            site.portal_setup.runAllImportStepsFromProfile("profile-ccas.vault:demo")
+            transaction.commit()
         return created
+    except BaseException:
+        transaction.abort()
+        raise
     finally:
+        setSite(None)
         app._p_jar.db().close()
 
 
