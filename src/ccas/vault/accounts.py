@@ -7,6 +7,7 @@ with or without an address.
 
 from plone import api
 from Products.CMFPlone.RegistrationTool import checkEmailAddress
+from Products.CMFPlone.RegistrationTool import EmailAddressInvalid
 
 
 def get_account(login):
@@ -34,7 +35,10 @@ def ensure_account(login, password, fullname, email=None, groups=(), check_passw
         if failure:
             raise ValueError(failure)
         if email:
-            checkEmailAddress(email)
+            try:
+                checkEmailAddress(email)
+            except EmailAddressInvalid:
+                raise ValueError(f"Invalid e-mail address: {email!r}") from None
         api.portal.get_tool("portal_membership").addMember(
             login, password, ("Member",), (), {"fullname": fullname, "email": email or ""}
         )
@@ -55,4 +59,5 @@ def ensure_group(group_id, title, roles=()):
         missing = set(roles) - set(group.getRoles())
         if missing:
             api.group.grant_roles(groupname=group_id, roles=sorted(missing))
+            group = api.group.get(groupname=group_id)
     return group
