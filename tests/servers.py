@@ -37,19 +37,26 @@ def run(*args, **kwargs):
     return result
 
 
-def tail(path, size=4000):
-    path = Path(path)
-    return path.read_text(errors="replace")[-size:] if path.exists() else f"({path} missing)"
+def tail(*paths, lines=40):
+    """The last ``lines`` lines of each existing file, for failure messages."""
+    parts = []
+    for path in map(Path, paths):
+        if path.exists():
+            text = path.read_text(errors="replace").splitlines()[-lines:]
+            parts.append(f"--- {path} (last {len(text)} lines)\n" + "\n".join(text))
+    return "\n".join(parts) or "(no log written)"
 
 
-def wait_until(check, timeout, what, log=None):
-    """Poll ``check()`` until it is true; fail after ``timeout`` seconds."""
+def wait_until(check, timeout, what, proc=None, logs=()):
+    """Poll ``check()`` until it is true; fail, with the logs' tails, after
+    ``timeout`` seconds or as soon as ``proc`` exits."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
+    while not check():
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{what} exited with {proc.returncode}\n{tail(*logs)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not ready after {timeout}s\n{tail(*logs)}")
         time.sleep(0.2)
-    raise AssertionError(f"{what} not ready after {timeout}s\n{tail(log) if log else ''}")
 
 
 def answers_http(url):
@@ -62,9 +69,9 @@ def answers_http(url):
         return False
 
 
-def port_open(port):
+def port_open(port, host="127.0.0.1"):
     with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
+        return sock.connect_ex((host, port)) == 0
 
 
 @contextlib.contextmanager
@@ -79,25 +86,29 @@ def process(args, log, env=None, cwd=None):
     try:
         yield proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 @contextlib.contextmanager
-def zope_server(home, port, env=None):
+def zope_server(home, port, env=None, host="127.0.0.1"):
     """Serve the instance in ``home`` with ``runwsgi``; yield its base URL."""
     home = Path(home)
-    log = home / "var" / "log" / "runwsgi.log"
-    with process([str(BIN / "runwsgi"), str(home / "etc" / "zope.ini")], log, env=env) as proc:
-        url = f"http://127.0.0.1:{port}"
+    log = home / "var" / "log" / "console.log"
+    args = [str(BIN / "runwsgi"), str(home / "etc" / "zope.ini")]
+    with process(args, log, env=env, cwd=home) as proc:
+        url = f"http://{host}:{port}"
 
-        def ready():
-            assert proc.poll() is None, f"Zope on port {port} died\n{tail(log)}"
-            return answers_http(url + "/")
-
-        wait_until(ready, timeout=120, what=f"Zope on port {port}", log=log)
+        wait_until(
+            lambda: answers_http(url + "/"),
+            timeout=180,
+            what=f"Zope on port {port}",
+            proc=proc,
+            logs=[log, home / "var" / "log" / "event.log"],
+        )
         yield url

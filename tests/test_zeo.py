@@ -17,93 +17,29 @@ from ccas.vault.scripts.instance import write_zeo
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from pathlib import Path
+from servers import BIN
+from servers import free_port
+from servers import port_open
+from servers import process
+from servers import run
+from servers import wait_until
+from servers import zope_server
 from types import SimpleNamespace
 import os
 import pytest
 import requests
-import socket
-import subprocess
-import sys
 import time
 
 
 pytestmark = pytest.mark.slow
 
 TESTS = Path(__file__).resolve().parent
-BIN = Path(sys.executable).parent  # the virtualenv's bin/, where runzeo and runwsgi live
 HOST = "127.0.0.1"
 SITE_ID = "ccas"
 ADMIN = ("admin", os.environ.get("ADMIN_PASSWORD") or "admin")
 JSON = {"Accept": "application/json"}
 START_TIMEOUT = 180  # seconds for a process to answer; Plone takes a while to load
-SITE_TIMEOUT = 600  # seconds for the Plone site creation
-STOP_TIMEOUT = 20  # seconds between terminate and kill
 REQUEST_TIMEOUT = 60
-
-
-def free_port():
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def tail(paths, lines=40):
-    """The last ``lines`` lines of each existing file of ``paths``, for failure messages."""
-    parts = []
-    for path in paths:
-        if path.exists():
-            text = path.read_text(errors="replace").splitlines()[-lines:]
-            parts.append(f"--- {path} (last {len(text)} lines)\n" + "\n".join(text))
-    return "\n".join(parts) or "(no log written)"
-
-
-def stop(process):
-    """Terminate ``process``; kill it if it is still there after ``STOP_TIMEOUT``."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def start(stack, home, args, env):
-    """Start ``args`` with its output in ``home/var/log/console.log``; stopped with ``stack``."""
-    console = home / "var" / "log" / "console.log"
-    with console.open("ab") as output:
-        process = subprocess.Popen(
-            args, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=home
-        )
-    stack.callback(stop, process)
-    return process
-
-
-def wait_until(ready, process, logs, what):
-    """Poll ``ready()`` until it is true; fail with the tail of ``logs`` otherwise."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while not ready():
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited with {process.returncode}\n{tail(logs)}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not answer within {START_TIMEOUT}s\n{tail(logs)}")
-        time.sleep(0.5)
-
-
-def listening(port):
-    try:
-        with socket.create_connection((HOST, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def answering(url):
-    try:
-        return requests.get(url, auth=ADMIN, timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -111,23 +47,24 @@ def zeo_cluster(tmp_path_factory):
     """A ZEO server holding the Plone site and two Zope clients; yields their site URLs."""
     root = tmp_path_factory.mktemp("zeo")
     data = root / "data"  # Data.fs and the blobs, shared by the server and the clients
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
 
     with ExitStack() as stack:  # stops every process started, whatever happens
         zeo_home = root / "zeo"
         zeo_port = free_port()
         zeo_address = f"{HOST}:{zeo_port}"
         zeo_conf = write_zeo(zeo_home, zeo_address, data=data)
-        zeo = start(stack, zeo_home, [BIN / "runzeo", "-C", zeo_conf], env)
         zeo_logs = [zeo_home / "var" / "log" / name for name in ("zeo.log", "console.log")]
-        wait_until(lambda: listening(zeo_port), zeo, zeo_logs, f"ZEO server {zeo_address}")
+        zeo = stack.enter_context(
+            process([str(BIN / "runzeo"), "-C", str(zeo_conf)], zeo_logs[1], env=env)
+        )
+        wait_until(
+            lambda: port_open(zeo_port), START_TIMEOUT, f"ZEO server {zeo_address}", zeo, zeo_logs
+        )
 
-        clients = {}
-        for name in ("a", "b"):
-            home = root / f"client_{name}"
-            port = free_port()
-            ini = write_instance(
+        clients = {name: (root / f"client_{name}", free_port()) for name in ("a", "b")}
+        for home, port in clients.values():
+            write_instance(
                 home,
                 data=data,
                 host=HOST,
@@ -136,35 +73,17 @@ def zeo_cluster(tmp_path_factory):
                 zeo_address=zeo_address,
                 zcml_packages=["zeo_probe"],
             )
-            clients[name] = SimpleNamespace(home=home, port=port, ini=ini)
 
         # The site is created through the ZEO server, by a one-shot client.
-        created = subprocess.run(
-            [BIN / "ccas-vault-instance", "site", clients["a"].home, "--site-id", SITE_ID],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SITE_TIMEOUT,
-        )
-        if created.returncode != 0:
-            pytest.fail(
-                f"site creation failed ({created.returncode})\n"
-                f"{created.stdout[-3000:]}\n{created.stderr[-3000:]}\n{tail(zeo_logs)}"
-            )
+        site_home = str(clients["a"][0])
+        tool = str(BIN / "ccas-vault-instance")
+        run(tool, "site", site_home, "--site-id", SITE_ID, env={**os.environ, **env})
 
-        for client in clients.values():
-            client.process = start(stack, client.home, [BIN / "runwsgi", client.ini], env)
-            client.url = f"http://{HOST}:{client.port}/{SITE_ID}"
-        for name, client in clients.items():
-            logs = [client.home / "var" / "log" / log for log in ("event.log", "console.log")]
-            wait_until(
-                lambda url=client.url: answering(url),
-                client.process,
-                logs,
-                f"Zope client {name} on port {client.port}",
-            )
-
-        yield SimpleNamespace(a=clients["a"].url, b=clients["b"].url)
+        urls = {
+            name: stack.enter_context(zope_server(home, port, env=env, host=HOST))
+            for name, (home, port) in clients.items()
+        }
+        yield SimpleNamespace(a=f"{urls['a']}/{SITE_ID}", b=f"{urls['b']}/{SITE_ID}")
 
 
 def get_json(url):

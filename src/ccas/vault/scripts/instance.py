@@ -137,6 +137,7 @@ propagate = 0
 level = INFO
 handlers = eventlog
 qualname = waitress
+propagate = 0
 
 [logger_wsgi]
 level = WARN

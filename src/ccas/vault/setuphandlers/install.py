@@ -17,7 +17,6 @@ class HiddenProfiles:
         return []
 
 
-
 def uninstall(context):
     """Remove the add-on's roles, which ``rolemap.xml`` cannot remove."""
     portal = api.portal.get()
