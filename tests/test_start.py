@@ -48,6 +48,7 @@ def test_data_lives_in_an_embedded_filestorage_with_blobs(instance):
     assert (instance["data"] / "Data.fs").is_file()
     assert (instance["data"] / "blobstorage").is_dir()
     assert (instance["data"] / "blobstorage").stat().st_mode & 0o077 == 0
+    assert instance["data"].stat().st_mode & 0o077 == 0
 
 
 def test_site_command_is_rerunnable(instance):

@@ -3,8 +3,8 @@
 One layout serves every mode, so that ``make start`` (embedded ZODB) and
 ``make start-zeo`` (ZEO server + clients) work on the same data::
 
-    var/filestorage/Data.fs     the database
-    var/blobstorage/            the files (blobs)
+    var/filestorage/Data.fs     the database (folder mode 0700)
+    var/filestorage/blobstorage the files (blobs)
     var/instance/etc/           embedded instance: zope.conf, zope.ini, site.zcml
     var/zeo/etc/zeo.conf        ZEO server serving the same Data.fs and blobs
     var/client1/etc/ ...        ZEO clients
@@ -213,8 +213,11 @@ ZEO_CONF = """\
 
 
 def _prepare(home: Path, data: Path) -> None:
-    for folder in (home / "etc", home / "var" / "log", home / "var" / "cache", data):
+    for folder in (home / "etc", home / "var" / "log", home / "var" / "cache"):
         folder.mkdir(parents=True, exist_ok=True)
+    # The data folder holds people's papers: only the Zope user may enter it.
+    data.mkdir(parents=True, exist_ok=True)
+    data.chmod(0o700)
     (data / "blobstorage").mkdir(mode=0o700, exist_ok=True)
 
 
