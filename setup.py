@@ -55,6 +55,10 @@ setup(
         "plonetheme.barceloneta",
         "ZEO",
         "waitress",
+        "Pillow",
+        "pillow-heif",
+        "pypdf",
+        "pypdfium2",
     ],
     extras_require={
         "test": [

@@ -1,9 +1,18 @@
-"""Install-time utilities of ``ccas.vault:default``."""
+"""Install and uninstall handlers of ``ccas.vault``."""
 
 from ccas.vault import roles
+from ccas.vault.accounts import ensure_group
+from ccas.vault.pas import install_user_factory
+from ccas.vault.pas import uninstall_user_factory
+from ccas.vault.security import as_system
 from plone import api
 from plone.base.interfaces import INonInstallable
+from Products.CMFPlone.utils import _createObjectByType
 from zope.interface import implementer
+
+
+VAULT_DIRECTORY_ID = "coffres"
+VAULT_DIRECTORY_TITLE = "Coffres-forts numériques"
 
 
 @implementer(INonInstallable)
@@ -17,13 +26,41 @@ class HiddenProfiles:
         return []
 
 
-def uninstall(context):
-    """Remove the add-on's roles, which ``rolemap.xml`` cannot remove."""
+def ensure_vault_directory(portal):
+    """Create ``/coffres`` if missing and define the local roles on it."""
+    directory = portal.get(VAULT_DIRECTORY_ID)
+    if directory is None:
+        with as_system():
+            directory = _createObjectByType(
+                "VaultDirectory", portal, VAULT_DIRECTORY_ID, title=VAULT_DIRECTORY_TITLE
+            )
+    defined = set(directory.valid_roles())
+    for role in roles.LOCAL_ROLES:
+        if role not in defined:
+            directory._addRole(role)
+    return directory
+
+
+def post_install(context):
+    """Install the user factory, the vault directory and the beneficiaries' group."""
     portal = api.portal.get()
-    defined = [role for role in roles.ALL_ROLES if role in portal.valid_roles()]
+    install_user_factory(portal.acl_users)
+    ensure_vault_directory(portal)
+    ensure_group(roles.BENEFICIARIES_GROUP, "Bénéficiaires du coffre-fort", [roles.BENEFICIARY])
+
+
+def uninstall(context):
+    """Remove the add-on's site roles, which ``rolemap.xml`` cannot remove.
+
+    The vault directory and its vaults are kept: uninstalling the add-on never
+    deletes people's papers.
+    """
+    portal = api.portal.get()
+    defined = [role for role in roles.GLOBAL_ROLES if role in portal.valid_roles()]
     if defined:
         portal._delRoles(defined)
     role_manager = portal.acl_users.portal_role_manager
-    for role in roles.ALL_ROLES:
+    for role in roles.GLOBAL_ROLES:
         if role in role_manager.listRoleIds():
             role_manager.removeRole(role)
+    uninstall_user_factory(portal.acl_users)

@@ -1,0 +1,32 @@
+"""The two spaces of a vault: private (owner only) and shared (mandated agents)."""
+
+from plone.dexterity.content import Container
+from plone.supermodel import model
+from zope.interface import implementer
+
+
+PRIVATE_SPACE_ID = "prive"
+SHARED_SPACE_ID = "partage"
+CCAS_MAIL_FOLDER_ID = "courrier-du-ccas"
+
+
+class IVaultSpace(model.Schema):
+    """A space of a vault."""
+
+
+class IPrivateSpace(IVaultSpace):
+    """The strictly private space: no mandate ever reaches it."""
+
+
+class ISharedSpace(IVaultSpace):
+    """The space mandated agents work in, within their mandate's scopes."""
+
+
+@implementer(IPrivateSpace)
+class PrivateSpace(Container):
+    """Strictly private space of a vault."""
+
+
+@implementer(ISharedSpace)
+class SharedSpace(Container):
+    """Shared space of a vault."""

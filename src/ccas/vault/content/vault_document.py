@@ -1,0 +1,48 @@
+"""VaultDocument: one paper (a blob file) with its type, dates, origin and seal."""
+
+from ccas.vault import _
+from plone.autoform import directives
+from plone.dexterity.content import Item
+from plone.namedfile.field import NamedBlobFile
+from plone.supermodel import model
+from zope import schema
+from zope.interface import implementer
+
+
+ORIGINS = ("upload", "camera", "ged", "partner")
+
+
+class IVaultDocument(model.Schema):
+    """A paper in a vault. Its file is readable only with ``Download original``."""
+
+    document_type = schema.Choice(
+        title=_("Type of paper"), vocabulary="ccas.vault.DocumentTypes", required=True
+    )
+    issued = schema.Date(title=_("Issue date"), required=False)
+    valid_until = schema.Date(title=_("Valid until"), required=False)
+    origin = schema.Choice(title=_("Origin"), values=ORIGINS, default="upload")
+
+    directives.read_permission(file="ccas.vault.DownloadOriginal")
+    file = NamedBlobFile(title=_("File"), required=True)
+
+    directives.omitted("sha256", "certification", "replaces", "replaced_by")
+    sha256 = schema.ASCIILine(title=_("SHA-256 of the file"), required=False, readonly=True)
+    certification = schema.Dict(
+        title=_("Certification"),
+        key_type=schema.TextLine(),
+        value_type=schema.TextLine(),
+        required=False,
+        readonly=True,
+    )
+    replaces = schema.ASCIILine(title=_("Replaces (UID)"), required=False, readonly=True)
+    replaced_by = schema.ASCIILine(title=_("Replaced by (UID)"), required=False, readonly=True)
+
+
+@implementer(IVaultDocument)
+class VaultDocument(Item):
+    """A paper in a vault."""
+
+    sha256 = None
+    certification = None
+    replaces = None
+    replaced_by = None

@@ -1,0 +1,1 @@
+"""Deposit of files into a vault: checks every file before it is stored."""

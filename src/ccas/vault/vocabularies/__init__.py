@@ -1,0 +1,1 @@
+"""Vocabularies of ccas.vault."""
