@@ -55,6 +55,7 @@ setup(
         "plonetheme.barceloneta",
         "ZEO",
         "waitress",
+        "Unidecode",
         "Pillow",
         "pillow-heif",
         "pypdf",
@@ -77,6 +78,7 @@ setup(
         "z3c.autoinclude.plugin": ["target = plone"],
         "console_scripts": [
             "ccas-vault-instance = ccas.vault.scripts.instance:main",
+            "ccas-vault-history-verify = ccas.vault.history.verify:main",
         ],
     },
 )

@@ -1,0 +1,45 @@
+"""Helpers that build vaults and people for the tests."""
+
+from ccas.vault import roles
+from ccas.vault.accounts import ensure_account
+from ccas.vault.accounts import ensure_group
+from ccas.vault.api import vaults
+from datetime import date
+from plone import api
+
+
+PASSWORD = "Mot-de-passe-long-1"
+
+
+def make_agent(login, extra_roles=()):
+    ensure_group("ccas-agents", "Agents du CCAS", [roles.VAULT_AGENT])
+    member, _ = ensure_account(login, PASSWORD, login.title(), groups=["ccas-agents"])
+    if extra_roles:
+        api.user.grant_roles(username=login, roles=list(extra_roles))
+    return member
+
+
+def make_user(login, global_roles=()):
+    member, _ = ensure_account(login, PASSWORD, login.title())
+    if global_roles:
+        api.user.grant_roles(username=login, roles=list(global_roles))
+    return member
+
+
+def open_vault_as(agent_login, login, first="Jean", last="Dupont", born=date(1980, 5, 17), **kw):
+    """Open a vault as ``agent_login``; return it (awaiting consent)."""
+    with api.env.adopt_user(username=agent_login):
+        return vaults.open_vault(
+            first_name=first,
+            last_name=last,
+            birth_date=born,
+            login=login,
+            password=PASSWORD,
+            **kw,
+        )
+
+
+def consent_as_owner(vault):
+    with api.env.adopt_user(username=vault.owner_login):
+        vaults.record_consent(vault, method="electronic")
+    return vault
