@@ -43,3 +43,29 @@ def consent_as_owner(vault):
     with api.env.adopt_user(username=vault.owner_login):
         vaults.record_consent(vault, method="electronic")
     return vault
+
+
+def pdf_bytes(text="Attestation"):
+    """A real one-page PDF."""
+    from io import BytesIO
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_metadata({"/Title": text})
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def deposit_as(login, space, document_type="attestation-caf", data=None, **kw):
+    from ccas.vault.api import documents
+
+    with api.env.adopt_user(username=login):
+        return documents.deposit(
+            space,
+            data=pdf_bytes() if data is None else data,
+            filename=kw.pop("filename", "attestation.pdf"),
+            document_type=document_type,
+            **kw,
+        )

@@ -22,7 +22,10 @@ class IVaultDocument(model.Schema):
     valid_until = schema.Date(title=_("Valid until"), required=False)
     origin = schema.Choice(title=_("Origin"), values=ORIGINS, default="upload")
 
+    # Read: only with ``Download original``.  Write: nobody through forms or
+    # PATCH; files enter through ``ccas.vault.api.documents`` and its inspection.
     directives.read_permission(file="ccas.vault.DownloadOriginal")
+    directives.write_permission(file="ccas.vault.AddVaultInfrastructure")
     file = NamedBlobFile(title=_("File"), required=True)
 
     directives.omitted("sha256", "certification", "replaces", "replaced_by")
@@ -46,3 +49,6 @@ class VaultDocument(Item):
     certification = None
     replaces = None
     replaced_by = None
+    deposited_by = None
+    deposited_at = None
+    health_confirmed = False

@@ -1,0 +1,172 @@
+"""Depositing, replacing and certifying the papers of a vault."""
+
+from Acquisition import aq_parent
+from ccas.vault import permissions
+from ccas.vault.api.errors import VaultError
+from ccas.vault.content.vault_document import ORIGINS
+from ccas.vault.deposit.inspection import DepositRefused
+from ccas.vault.deposit.inspection import inspect_upload
+from ccas.vault.document_types import get_document_type
+from ccas.vault.document_types import validity_end
+from ccas.vault.history import api as history
+from ccas.vault.lookup import vault_of
+from ccas.vault.security import as_system
+from ccas.vault.security import check_permission
+from ccas.vault.settings import get_setting
+from datetime import datetime
+from datetime import UTC
+from plone import api
+from plone.namedfile.file import NamedBlobFile
+from Products.CMFPlone.utils import _createObjectByType
+import secrets
+
+
+class HealthConfirmationRequired(VaultError):
+    code = "health_confirmation"
+
+    def __init__(self, type_label):
+        super().__init__(
+            f"{type_label}: health documents need an explicit confirmation",
+            "Attention : ce papier parle de votre santé. Le coffre-fort n'est pas fait pour "
+            "garder des papiers de santé. Si vous voulez quand même le garder, confirmez.",
+        )
+
+
+def _new_document_id(space):
+    while True:
+        document_id = f"d-{secrets.token_hex(6)}"
+        if document_id not in space:
+            return document_id
+
+
+def deposit(
+    space,
+    *,
+    data,
+    document_type,
+    filename="",
+    declared_type="",
+    title=None,
+    issued=None,
+    valid_until=None,
+    origin="upload",
+    health_confirmed=False,
+    on_behalf_of="",
+):
+    """Store a paper in ``space`` (a private or shared space) and return it.
+
+    The file is inspected first (type by content, size limit, metadata
+    stripped, hostile files refused): a refusal raises ``DepositRefused`` and
+    stores nothing but a ``refused`` line in the vault's history.  Needs
+    ``Deposit document`` on the space, which only the owner (and agents with
+    the deposit scope, in the shared space) hold while the vault is open.
+    """
+    check_permission(permissions.DEPOSIT, space)
+    vault = vault_of(space)
+    user = api.user.get_current()
+    info = get_document_type(document_type)
+    if info is None or not info.enabled:
+        raise VaultError(
+            f"Unknown document type {document_type!r}",
+            "Ce type de papier n'existe pas.",
+            code="unknown_document_type",
+        )
+    if origin not in ORIGINS:
+        raise VaultError(f"Unknown origin {origin!r}", "Origine inconnue.", code="unknown_origin")
+    if info.health and not health_confirmed:
+        raise HealthConfirmationRequired(info.label_en)
+    try:
+        inspected = inspect_upload(
+            data,
+            filename=filename,
+            declared_type=declared_type,
+            max_size=get_setting("max_upload_size_mb") * 1024 * 1024,
+        )
+    except DepositRefused as refusal:
+        history.record(
+            vault,
+            "refused",
+            actor=user,
+            details={"operation": "deposit", "code": refusal.code, "filename": filename[:200]},
+            on_behalf_of=on_behalf_of,
+        )
+        raise
+    if valid_until is None:
+        valid_until = validity_end(document_type, issued)
+    with as_system():
+        document = _createObjectByType(
+            "VaultDocument",
+            space,
+            _new_document_id(space),
+            title=title or info.label_fr,
+            document_type=document_type,
+            issued=issued,
+            valid_until=valid_until,
+            origin=origin,
+        )
+        document.file = NamedBlobFile(
+            inspected.data, contentType=inspected.content_type, filename=inspected.filename
+        )
+        document.sha256 = inspected.sha256
+        document.deposited_by = user.getId()
+        document.deposited_at = datetime.now(UTC).isoformat()
+        document.health_confirmed = bool(info.health)
+        document.manage_delLocalRoles(list(document.users_with_local_role("Owner")))
+        document.reindexObject()
+    history.record(
+        vault,
+        "deposit",
+        actor=user,
+        target=document,
+        details={"sha256": inspected.sha256, "space": space.getId(), "origin": origin},
+        on_behalf_of=on_behalf_of,
+    )
+    return document
+
+
+def replace(document, *, data, filename="", declared_type="", issued=None, valid_until=None):
+    """Deposit a newer version of ``document``; the old one becomes *superseded*.
+
+    Certified papers cannot be modified, only replaced this way; both versions
+    stay, linked by ``replaces`` / ``replaced_by``.
+    """
+    space = aq_parent(document)
+    check_permission(permissions.DEPOSIT, space)
+    if api.content.get_state(document) == "superseded":
+        raise VaultError(
+            "This paper was already replaced",
+            "Ce papier a déjà été remplacé par une version plus récente.",
+            code="already_superseded",
+        )
+    newer = deposit(
+        space,
+        data=data,
+        filename=filename,
+        declared_type=declared_type,
+        document_type=document.document_type,
+        title=document.title,
+        issued=issued,
+        valid_until=valid_until,
+        origin=document.origin,
+        health_confirmed=True,
+    )
+    with as_system():
+        newer.replaces = document.UID()
+        document.replaced_by = newer.UID()
+        api.content.transition(obj=document, transition="supersede")
+    history.record(
+        vault_of(document), "replace", target=document, details={"replaced_by": newer.UID()}
+    )
+    return newer
+
+
+def certify(document):
+    """Certify ``document`` (agents of a certifying organisation, in the shared space).
+
+    The workflow's ``certify`` transition does it; the certification record
+    is written by :func:`ccas.vault.subscribers.record_certification`, so the
+    ``@workflow`` REST endpoint and this function behave the same.
+    """
+    check_permission(permissions.CERTIFY, document)
+    api.content.transition(obj=document, transition="certify")
+    return document.certification
