@@ -1,0 +1,1 @@
+"""Browser views of ccas.vault (staff intranet)."""

@@ -1,0 +1,1 @@
+"""plone.restapi services of ccas.vault, one sub-folder per endpoint."""

@@ -1,0 +1,1 @@
+"""Closing a vault: @vault-closure, @vault-export."""
