@@ -15,15 +15,16 @@ on the header, before decoding, against ``MAX_PIXELS``.
 
 PDFs are stored byte for byte (the certification hashes the original bytes),
 so nothing can be removed from them: a PDF is either accepted as it is or
-refused. It must parse with pypdf in strict mode, end with ``%%EOF``, have at
-least one page and no encryption (the CCAS could neither preview nor certify
-it). A PDF holding JavaScript (a ``/JS`` entry, a ``/JavaScript`` action or
-name tree) or a ``/Launch`` action (which starts a program) is refused too:
-scripts run in the reader of every agent who opens the document, and the
-person can always produce a clean copy with "Print to PDF". Every object of
-the cross-reference table is inspected, reachable or not, and names are
-compared after pypdf has decoded their ``#xx`` escapes. Links (``/URI``),
-forms without scripts and attachments are accepted.
+refused. It must parse with pypdf in strict mode, have ``%%EOF`` in its last
+kilobyte (a cut incremental update would otherwise pass), have at least one
+page and no encryption (the CCAS could neither preview nor certify it). A PDF
+holding JavaScript (a ``/JS`` entry, a ``/JavaScript`` action or name tree) or
+a ``/Launch`` action (which starts a program) is refused too: scripts run in
+the reader of every agent who opens the document, and the person can always
+produce a clean copy with "Print to PDF". Every object of the cross-reference
+table is inspected, reachable or not, and names are compared after pypdf has
+decoded their ``#xx`` escapes. Links (``/URI``), forms without scripts and
+attachments are accepted.
 
 ODT and DOCX are ZIP packages, stored unchanged. They are refused when the
 archive could hurt whoever unpacks it (entry names with ``..``, absolute or
@@ -100,7 +101,6 @@ _ACTIVE_PART_TYPES = frozenset(
         "application/vnd.ms-office.activeX",
     }
 )
-_ODF_SCRIPT_FOLDERS = ("Basic/", "Scripts/")
 
 
 class Refusal(Exception):
@@ -386,25 +386,20 @@ def _check_package(archive: zipfile.ZipFile, data: bytes) -> str:
     _check_names(infos)
     _check_sizes(infos)
     if _is_odf(infos, data):
-        content_type = _odf_type(archive)
+        content_type = ODT_TYPE
+        check_kind = _check_odt
     elif "[Content_Types].xml" in archive.NameToInfo:
-        content_type = _ooxml_type(archive)
+        content_type = DOCX_TYPE
+        check_kind = _check_docx
     else:
         raise Refusal("unsupported_type")  # a plain ZIP, a JAR...
     if any(info.flag_bits & 0x1 for info in infos):
         raise Refusal("malformed_office")  # ZIP encryption: no office suite writes it
     if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
         raise Refusal("malformed_office")
-    _check_macros(archive, infos, content_type)
-    if content_type == ODT_TYPE:
-        manifest = _read_small(archive, "META-INF/manifest.xml")
-        if b"encryption-data" in manifest:
-            raise Refusal("encrypted_office")
-        required = ("content.xml", "META-INF/manifest.xml")
-    else:
-        required = (_word_main_part(archive),)
-    if any(name not in archive.NameToInfo for name in required):
-        raise Refusal("malformed_office")
+    if any(info.filename.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for info in infos):
+        raise Refusal("office_macros")
+    check_kind(archive)
     _read_everything(archive, infos)
     return content_type
 
@@ -448,54 +443,41 @@ def _is_odf(infos: list[zipfile.ZipInfo], data: bytes) -> bool:
     )
 
 
-def _odf_type(archive: zipfile.ZipFile) -> str:
+def _check_odt(archive: zipfile.ZipFile) -> None:
+    """A text document (not a spreadsheet, EPUB...), without macros, not encrypted."""
     if _read_small(archive, "mimetype", limit=256) != ODT_TYPE.encode():
-        raise Refusal("unsupported_type")  # spreadsheet, presentation, EPUB...
-    return ODT_TYPE
+        raise Refusal("unsupported_type")
+    for name in archive.NameToInfo:
+        parts = name.split("/")
+        if parts[0] == "Scripts" and parts[-1]:
+            raise Refusal("office_macros")  # Python, JavaScript, BeanShell
+        if parts[0] == "Basic" and len(parts) == 3 and parts[2] not in ("", "script-lb.xml"):
+            raise Refusal("office_macros")  # a Basic module: Basic/<library>/<module>.xml
+    if b"encryption-data" in _read_small(archive, "META-INF/manifest.xml"):
+        raise Refusal("encrypted_office")
+    if "content.xml" not in archive.NameToInfo:
+        raise Refusal("malformed_office")
 
 
-def _content_types(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Map part names (without the leading slash) to their override content type."""
+def _check_docx(archive: zipfile.ZipFile) -> None:
+    """A Word document (not XLSX, PPTX, a template), without macros or ActiveX."""
     root = _parse_small_xml(_read_small(archive, "[Content_Types].xml"))
-    types = {}
+    overrides = {}
+    declared = set()
     for element in root:
+        content_type = element.get("ContentType", "")
+        declared.add(content_type)
         if element.tag == f"{_CONTENT_TYPES_NS}Override":
-            part = element.get("PartName", "").lstrip("/")
-            types[part] = element.get("ContentType", "")
-        elif element.tag == f"{_CONTENT_TYPES_NS}Default":
-            types["*." + element.get("Extension", "").lower()] = element.get("ContentType", "")
-    return types
-
-
-def _ooxml_type(archive: zipfile.ZipFile) -> str:
-    mains = set(_content_types(archive).values()) & ({_WORD_MAIN} | _WORD_MACRO_MAINS)
+            overrides[element.get("PartName", "").lstrip("/")] = content_type
+    if declared & _WORD_MACRO_MAINS or declared & _ACTIVE_PART_TYPES:
+        raise Refusal("office_macros")
+    if any(name.lower().startswith("word/activex/") for name in archive.NameToInfo):
+        raise Refusal("office_macros")
+    mains = [part for part, content_type in overrides.items() if content_type == _WORD_MAIN]
     if not mains:
-        raise Refusal("unsupported_type")  # XLSX, PPTX, DOTX...
-    return DOCX_TYPE
-
-
-def _word_main_part(archive: zipfile.ZipFile) -> str:
-    for part, content_type in _content_types(archive).items():
-        if content_type == _WORD_MAIN:
-            return part
-    raise Refusal("office_macros")  # only a macro-enabled main part is declared
-
-
-def _check_macros(
-    archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], content_type: str
-) -> None:
-    names = [info.filename for info in infos]
-    if any(name.rsplit("/", 1)[-1].lower() == "vbaproject.bin" for name in names):
-        raise Refusal("office_macros")
-    if content_type == ODT_TYPE:
-        if any(name.startswith(_ODF_SCRIPT_FOLDERS) for name in names):
-            raise Refusal("office_macros")
-        return
-    declared = set(_content_types(archive).values())
-    if declared & (_WORD_MACRO_MAINS | _ACTIVE_PART_TYPES):
-        raise Refusal("office_macros")
-    if any(name.lower().startswith("word/activex/") for name in names):
-        raise Refusal("office_macros")
+        raise Refusal("unsupported_type")
+    if any(part not in archive.NameToInfo for part in mains):
+        raise Refusal("malformed_office")
 
 
 def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 1024 * 1024) -> bytes:
