@@ -1,9 +1,14 @@
 """Helpers that build vaults and people for the tests."""
 
+from AccessControl import getSecurityManager
+from AccessControl.SecurityManagement import newSecurityManager
+from AccessControl.SecurityManagement import setSecurityManager
+from AccessControl.SpecialUsers import nobody
 from ccas.vault import roles
 from ccas.vault.accounts import ensure_account
 from ccas.vault.accounts import ensure_group
 from ccas.vault.api import vaults
+from contextlib import contextmanager
 from datetime import date
 from plone import api
 
@@ -69,3 +74,18 @@ def deposit_as(login, space, document_type="attestation-caf", data=None, **kw):
             document_type=document_type,
             **kw,
         )
+
+
+@contextmanager
+def acting_as(login):
+    """Run the block as the user ``login``, or as Anonymous when it is ``None``."""
+    if login is not None:
+        with api.env.adopt_user(username=login):
+            yield
+        return
+    previous = getSecurityManager()
+    newSecurityManager(None, nobody)
+    try:
+        yield
+    finally:
+        setSecurityManager(previous)
