@@ -139,3 +139,27 @@ def test_paper_consent_needs_the_scanned_form(portal, agent):
     assert api.content.get_state(vault) == "open"
     assert vault.receive_ccas_letters is True
     assert vault.consents[0]["form"].filename == "accord.pdf"
+
+
+def test_the_information_notice_is_recorded_as_delivered(portal, agent):
+    vault = open_vault_as("accueil", "jdupont")
+    assert vault.information_notice["delivered_by"] == "accueil"
+    assert vault.information_notice["version"] == vaults.NOTICE_VERSION
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "login"),
+    [
+        ("Jean", "Dupont", "jdupont"),
+        ("Jean-Pierre", "N'Diaye", "jndiaye"),
+        ("Élodie", "Lefèvre Martin", "elefevremartin"),
+    ],
+)
+def test_a_login_is_suggested_from_the_names(portal, first, last, login):
+    assert vaults.suggest_login(first, last) == login
+
+
+def test_a_suggested_login_is_free(portal):
+    make_user("jdupont")
+    make_user("jdupont2")
+    assert vaults.suggest_login("Jean", "Dupont") == "jdupont3"

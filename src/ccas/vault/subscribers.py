@@ -1,11 +1,15 @@
 """Event subscribers: certification records and traces that every route must leave."""
 
+from ccas.vault.content.vault_document import IVaultDocument
 from ccas.vault.history import api as history
 from ccas.vault.lookup import vault_of
 from datetime import datetime
 from datetime import UTC
 from persistent.mapping import PersistentMapping
 from plone import api
+from plone.protect.interfaces import IDisableCSRFProtection
+from plone.restapi.services.content.get import ContentGet
+from zope.interface import alsoProvides
 
 
 def record_certification(document, event):
@@ -36,3 +40,38 @@ def record_deletion(document, event):
             target=None,
             details={"document": document.getId(), "title": document.title or ""},
         )
+
+
+def record_login(user, event):
+    """A beneficiary logging in leaves a trace in their own vault."""
+    from ccas.vault.api.vaults import vault_of as vault_of_login
+
+    vault = vault_of_login(user.getUserName())
+    if vault is not None:
+        history.record(vault, "login", actor=user.getId())
+
+
+def _viewed_document(request):
+    """The paper a successful GET showed as a page or as REST metadata, or ``None``."""
+    if request.get("REQUEST_METHOD", "GET") not in ("GET", "HEAD"):
+        return None
+    if request.response.getStatus() != 200:
+        return None
+    published = request.get("PUBLISHED")
+    context = getattr(published, "context", None)
+    if IVaultDocument.providedBy(published):
+        return published
+    if not IVaultDocument.providedBy(context):
+        return None
+    if isinstance(published, ContentGet) or getattr(published, "__name__", "") == "view":
+        return context
+    return None
+
+
+def record_view(event):
+    """Reading a paper's page or its metadata (REST) is traced as ``view``."""
+    document = _viewed_document(event.request)
+    if document is None:
+        return
+    alsoProvides(event.request, IDisableCSRFProtection)  # a trace written on a GET
+    history.record(vault_of(document), "view", target=document)

@@ -33,6 +33,13 @@ def vault_directory():
     return api.portal.get()[VAULT_DIRECTORY_ID]
 
 
+def _directory_or_none():
+    try:
+        return api.portal.get().get(VAULT_DIRECTORY_ID)
+    except api.exc.CannotGetPortalError:
+        return None
+
+
 def _normalise(text):
     return " ".join(unidecode(text or "").lower().replace("-", " ").split())
 
@@ -51,8 +58,10 @@ def _index(directory, name):
 
 def vault_of(login):
     """The vault whose owner has this login, or ``None`` (no permission check)."""
-    directory = vault_directory()
-    vault_id = _index(directory, OWNER_INDEX).get(login)
+    directory = _directory_or_none()
+    if directory is None:
+        return None
+    vault_id = getattr(directory, OWNER_INDEX, {}).get(login)
     return directory.get(vault_id) if vault_id else None
 
 
@@ -86,6 +95,21 @@ def find_vaults(last_name, first_name="", birth_date=None):
                     }
                 )
     return found
+
+
+def suggest_login(first_name, last_name):
+    """A free login built the usual way: first letter of the first name + surname.
+
+    ``Jean-Pierre N'Diaye`` gives ``jndiaye``; ``jndiaye2``, ``jndiaye3``… when taken.
+    """
+    first = _normalise(first_name).replace(" ", "")[:1]
+    last = "".join(c for c in _normalise(last_name) if c.isalnum())
+    base = (first + last) or "usager"
+    candidate, number = base, 1
+    while get_account(candidate) is not None:
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
 
 
 def _new_vault_id(directory):
@@ -178,6 +202,11 @@ def open_vault(
         for space in (vault[PRIVATE_SPACE_ID], vault[SHARED_SPACE_ID]):
             space.manage_delLocalRoles(list(space.users_with_local_role("Owner")))
         vault.reindexObjectSecurity()
+        vault.information_notice = PersistentMapping(
+            version=NOTICE_VERSION,
+            delivered_at=datetime.now(UTC).isoformat(),
+            delivered_by=agent.getId(),
+        )
     person_index.setdefault(key, OOBTree())[vault_id] = True
     _index(directory, OWNER_INDEX)[login] = vault_id
     history.record(

@@ -48,6 +48,7 @@ class Vault(Container):
     """
 
     __ac_local_roles_block__ = True  # no local role is acquired from above
+    information_notice = None  # version, when and by whom it was handed over
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
