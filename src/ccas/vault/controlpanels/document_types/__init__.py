@@ -1,0 +1,257 @@
+"""Control panel of document types: list, add, edit and disable (never delete)."""
+
+from ccas.vault import _
+from ccas.vault.document_types import add_document_type
+from ccas.vault.document_types import current_language
+from ccas.vault.document_types import get_document_type
+from ccas.vault.document_types import IDocumentType
+from ccas.vault.document_types import is_valid_type_id
+from ccas.vault.document_types import list_document_types
+from ccas.vault.document_types import PREFIX
+from ccas.vault.document_types import set_enabled
+from ccas.vault.document_types import sort_key
+from ccas.vault.vocabularies.document_types import CATEGORY_TITLES
+from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
+from plone.registry.interfaces import IRegistry
+from Products.Five import BrowserView
+from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+from Products.statusmessages.interfaces import IStatusMessage
+from z3c.form import button
+from z3c.form import field
+from z3c.form import form
+from z3c.form.browser.textlines import TextLinesWidget
+from z3c.form.converter import BaseDataConverter
+from z3c.form.converter import FormatterValidationError
+from z3c.form.interfaces import ITextLinesWidget
+from z3c.form.interfaces import WidgetActionExecutionError
+from z3c.form.widget import FieldWidget
+from zExceptions import NotFound
+from zope import schema
+from zope.component import adapter
+from zope.component import getUtility
+from zope.interface import implementer
+from zope.interface import Interface
+from zope.interface import Invalid
+from zope.publisher.interfaces import IPublishTraverse
+from zope.schema.interfaces import IList
+import re
+
+
+LISTING = "@@ccas-document-types"
+
+
+class IIntLinesWidget(ITextLinesWidget):
+    """Text area holding whole numbers, one per line (commas accepted too)."""
+
+
+@implementer(IIntLinesWidget)
+class IntLinesWidget(TextLinesWidget):
+    """Reminder delays typed as ``30`` and ``7`` on two lines, or ``30, 7``."""
+
+
+def IntLinesFieldWidget(field, request):
+    return FieldWidget(field, IntLinesWidget(request))
+
+
+@adapter(IList, IIntLinesWidget)
+class IntLinesConverter(BaseDataConverter):
+    """Whole numbers, de-duplicated and sorted from the largest."""
+
+    def toWidgetValue(self, value):
+        return "\n".join(str(v) for v in value or ())
+
+    def toFieldValue(self, value):
+        parts = [p for p in re.split(r"[\s,;]+", value or "") if p]
+        try:
+            numbers = {int(p) for p in parts}
+        except ValueError:
+            raise FormatterValidationError(
+                _("Enter whole numbers of days, one per line."), value
+            ) from None
+        return sorted(numbers, reverse=True)
+
+
+def check_type_id(value):
+    """Constraint of new type ids: a lower-case ASCII slug."""
+    if not is_valid_type_id(value):
+        raise Invalid(
+            _("Use lower-case letters without accents, digits and hyphens, starting with a letter.")
+        )
+    return True
+
+
+class IDocumentTypeAdd(Interface):
+    type_id = schema.ASCIILine(
+        title=_("Identifier"),
+        description=_(
+            "Short and permanent, e.g. attestation-msa: documents refer to it. "
+            "It cannot be changed later."
+        ),
+        constraint=check_type_id,
+    )
+
+
+def _fields(*extra):
+    fields = field.Fields(*extra) + field.Fields(IDocumentType).omit("enabled")
+    fields["reminder_days"].widgetFactory = IntLinesFieldWidget
+    return fields
+
+
+def _go_to_listing(form, message):
+    IStatusMessage(form.request).addStatusMessage(message, "info")
+    form.request.response.redirect(f"{form.context.absolute_url()}/{LISTING}")
+
+
+def _validity(months):
+    if not months:
+        return _("No expiry")
+    if months == 1:
+        return _("1 month")
+    return _("${months} months", mapping={"months": months})
+
+
+class DocumentTypesListing(BrowserView):
+    """Every type, enabled or not, with a link to edit it."""
+
+    index = ViewPageTemplateFile("listing.pt")
+    label = _("Document types")
+    description = _(
+        "The types of papers people keep in their vault: labels, validity, reminders "
+        "before expiry, health warning and retention after closure. A type is never "
+        "deleted, because documents refer to it; disable it instead."
+    )
+
+    def __call__(self):
+        return self.index()
+
+    def rows(self):
+        """One row per type, sorted by the label displayed."""
+        lang = current_language(self.request)
+        base = f"{self.context.absolute_url()}/@@ccas-document-types-edit"
+        types = list_document_types(include_disabled=True)
+        for info in sorted(types, key=lambda t: (sort_key(t.label(lang)), t.id)):
+            yield {
+                "id": info.id,
+                "label": info.label(lang),
+                "other_label": info.label("en" if lang == "fr" else "fr"),
+                "category": CATEGORY_TITLES.get(info.category, info.category),
+                "validity": _validity(info.validity_months),
+                "reminders": ", ".join(str(d) for d in info.reminder_days) or "—",
+                "health": info.health,
+                "enabled": info.enabled,
+                "edit_url": f"{base}/{info.id}",
+            }
+
+    def add_url(self):
+        return f"{self.context.absolute_url()}/@@ccas-document-types-add"
+
+
+class DocumentTypeEditForm(form.EditForm):
+    """Edit the records of one type (``@@ccas-document-types-edit/<type id>``)."""
+
+    fields = _fields()
+    enableCSRFProtection = True
+    type_id = None
+
+    @property
+    def info(self):
+        return get_document_type(self.type_id)
+
+    @property
+    def label(self):
+        return _(
+            "Document type: ${label}",
+            mapping={"label": self.info.label(current_language(self.request))},
+        )
+
+    @property
+    def description(self):
+        if self.info.enabled:
+            return _("Identifier: ${id}", mapping={"id": self.type_id})
+        return _(
+            "Identifier: ${id}. This type is disabled: it can no longer be chosen.",
+            mapping={"id": self.type_id},
+        )
+
+    def getContent(self):
+        return getUtility(IRegistry).forInterface(
+            IDocumentType, check=False, prefix=f"{PREFIX}/{self.type_id}"
+        )
+
+    @button.buttonAndHandler(_("Save"), name="save")
+    def handle_save(self, action):
+        data, errors = self.extractData()
+        if errors:
+            self.status = self.formErrorsMessage
+            return
+        self.applyChanges(data)
+        _go_to_listing(self, _("Changes saved."))
+
+    @button.buttonAndHandler(_("Disable"), name="disable", condition=lambda form: form.info.enabled)
+    def handle_disable(self, action):
+        set_enabled(self.type_id, False)
+        _go_to_listing(
+            self, _("Document type disabled: it can no longer be chosen, documents keep it.")
+        )
+
+    @button.buttonAndHandler(
+        _("Enable"), name="enable", condition=lambda form: not form.info.enabled
+    )
+    def handle_enable(self, action):
+        set_enabled(self.type_id, True)
+        _go_to_listing(self, _("Document type enabled."))
+
+    @button.buttonAndHandler(_("Cancel"), name="cancel")
+    def handle_cancel(self, action):
+        _go_to_listing(self, _("Changes canceled."))
+
+
+@implementer(IPublishTraverse)
+class DocumentTypeEditView(ControlPanelFormWrapper):
+    """Control panel page of one type; the type id is the next path segment."""
+
+    form = DocumentTypeEditForm
+
+    def publishTraverse(self, request, name):
+        if self.form_instance.type_id is None and get_document_type(name) is not None:
+            self.form_instance.type_id = name
+            return self
+        raise NotFound(name)
+
+    def __call__(self):
+        if self.form_instance.type_id is None:
+            raise NotFound("ccas-document-types-edit")
+        return super().__call__()
+
+
+class DocumentTypeAddForm(form.Form):
+    """Register a new type (enabled)."""
+
+    fields = _fields(IDocumentTypeAdd)
+    ignoreContext = True
+    enableCSRFProtection = True
+    label = _("Add a document type")
+
+    @button.buttonAndHandler(_("Add"), name="add")
+    def handle_add(self, action):
+        data, errors = self.extractData()
+        if errors:
+            self.status = self.formErrorsMessage
+            return
+        type_id = data.pop("type_id")
+        if get_document_type(type_id) is not None:
+            raise WidgetActionExecutionError(
+                "type_id", Invalid(_("A document type with this identifier already exists."))
+            )
+        add_document_type(type_id, **data)
+        _go_to_listing(self, _("Document type added."))
+
+    @button.buttonAndHandler(_("Cancel"), name="cancel")
+    def handle_cancel(self, action):
+        _go_to_listing(self, _("Changes canceled."))
+
+
+class DocumentTypeAddView(ControlPanelFormWrapper):
+    """Control panel page wrapping the add form."""
+
+    form = DocumentTypeAddForm
