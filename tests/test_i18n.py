@@ -1,45 +1,36 @@
 """The ``ccas.vault`` gettext domain: French by default, English available."""
 
 from ccas.vault import _
-from pathlib import Path
+from ccas.vault.scripts.i18n import catalog_path
+from ccas.vault.scripts.i18n import extract
+from ccas.vault.scripts.i18n import LOCALES
+from ccas.vault.scripts.i18n import read_catalog
 from zope.i18n import translate
-import re
-
-
-SRC = Path(__file__).resolve().parents[1] / "src" / "ccas" / "vault"
-LOCALES = SRC / "locales"
-ENTRY = re.compile(r'^msgid "(.*)"\nmsgstr "(.*)"', re.MULTILINE)
-
-
-def catalog(path):
-    return {msgid: msgstr for msgid, msgstr in ENTRY.findall(path.read_text()) if msgid}
-
-
-def msgids_in_source():
-    found = set()
-    for path in SRC.rglob("*.py"):
-        found.update(re.findall(r'\b_\(\s*"([^"]+)"', path.read_text()))
-    for path in SRC.rglob("*.zcml"):
-        text = path.read_text()
-        if 'i18n_domain="ccas.vault"' in text:
-            found.update(re.findall(r'\b(?:title|description)="([^"]+)"', text))
-    return found
 
 
 def test_template_holds_every_message_of_the_code():
-    assert msgids_in_source() <= set(catalog(LOCALES / "ccas.vault.pot"))
+    missing = set(extract()) - set(read_catalog(LOCALES / "ccas.vault.pot"))
+    assert not missing, "run: python -m ccas.vault.scripts.i18n"
 
 
 def test_french_and_english_catalogs_follow_the_template():
-    template = set(catalog(LOCALES / "ccas.vault.pot"))
+    template = set(read_catalog(LOCALES / "ccas.vault.pot"))
     for lang in ("fr", "en"):
-        assert set(catalog(LOCALES / lang / "LC_MESSAGES" / "ccas.vault.po")) == template
+        assert set(read_catalog(catalog_path(lang))) == template
 
 
 def test_every_message_is_translated_into_french():
-    french = catalog(LOCALES / "fr" / "LC_MESSAGES" / "ccas.vault.po")
+    french = read_catalog(catalog_path("fr"))
     assert french
-    assert all(french.values())
+    untranslated = [msgid for msgid, msgstr in french.items() if not msgstr]
+    assert not untranslated
+
+
+def test_extraction_finds_messages_of_every_kind():
+    messages = set(extract())
+    assert "ccas.vault (uninstall)" in messages  # ZCML
+    assert "First name" in messages  # Python
+    assert "Paper" in messages  # type profile
 
 
 def test_messages_translate_at_run_time(portal):
