@@ -13,6 +13,7 @@ from ccas.vault.lookup import vault_of
 from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
 from ccas.vault.settings import get_setting
+from DateTime import DateTime
 from datetime import datetime
 from datetime import UTC
 from plone import api
@@ -111,6 +112,8 @@ def deposit(
         document.deposited_by = user.getId()
         document.deposited_at = datetime.now(UTC).isoformat()
         document.health_confirmed = bool(info.health)
+        # Set now, so that nothing (e.g. the @workflow endpoint) sets it later.
+        document.setEffectiveDate(DateTime())
         document.manage_delLocalRoles(list(document.users_with_local_role("Owner")))
         document.reindexObject()
     history.record(
