@@ -1,0 +1,68 @@
+"""@@download and @@display-file of a paper: the original, traced, never cached.
+
+Both need ``Download original`` (ZCML) and serve the ``file`` field only.
+Each answer is a ``download`` history entry whose details say how it was
+served (``attachment`` or ``inline``).  Byte ranges are not offered
+(``Accept-Ranges: none``): one request, one whole file, one trace.
+``@@display-file`` keeps plone.namedfile's rule: inline only for PDF and
+images (what the deposit inspection lets through), as an attachment otherwise.
+"""
+
+from ccas.vault.browser.access import NO_STORE
+from ccas.vault.history import api as history
+from ccas.vault.lookup import vault_of
+from plone.namedfile.browser import DisplayFile
+from plone.namedfile.browser import Download
+from plone.namedfile.utils import stream_data
+from plone.protect.interfaces import IDisableCSRFProtection
+from zope.interface import alsoProvides
+from zope.publisher.interfaces import NotFound
+
+
+FIELD = "file"
+
+
+class TracedDownloadMixin:
+    view_name = "download"
+    default_disposition = "attachment"
+
+    def publishTraverse(self, request, name):
+        if self.fieldname is None and name != FIELD:
+            raise NotFound(self, name, request)
+        return super().publishTraverse(request, name)
+
+    def _getFile(self):
+        self.fieldname = self.fieldname or FIELD
+        return super()._getFile()
+
+    def handle_request_range(self, file):
+        return {}
+
+    def __call__(self):
+        file = self._getFile()
+        self.set_headers(file)
+        response = self.request.response
+        response.setHeader("Accept-Ranges", "none")
+        response.setHeader("Cache-Control", NO_STORE)
+        response.setHeader("X-Content-Type-Options", "nosniff")
+        header = response.getHeader("Content-Disposition")
+        disposition = header.split(";")[0] if header else self.default_disposition
+        alsoProvides(self.request, IDisableCSRFProtection)  # a trace written on a GET
+        history.record(
+            vault_of(self.context),
+            "download",
+            target=self.context,
+            details={"view": self.view_name, "disposition": disposition},
+        )
+        return stream_data(file)
+
+
+class VaultDownload(TracedDownloadMixin, Download):
+    """The original as an attachment."""
+
+
+class VaultDisplayFile(TracedDownloadMixin, DisplayFile):
+    """The original inline (PDF, images) or as an attachment (ODT, DOCX)."""
+
+    view_name = "display-file"
+    default_disposition = "inline"

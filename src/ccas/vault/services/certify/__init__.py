@@ -1,0 +1,1 @@
+"""@certify on a paper: certify it (agents of a certifying organisation)."""

@@ -1,0 +1,1 @@
+"""@consent on a vault: record the person's consent (electronic or paper)."""

@@ -1,0 +1,1 @@
+"""@preview on a paper: its watermarked PNG preview (traced)."""

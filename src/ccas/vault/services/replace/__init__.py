@@ -1,0 +1,1 @@
+"""@replace on a paper: deposit a newer version; the old one is kept, superseded."""

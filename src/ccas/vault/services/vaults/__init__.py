@@ -1,0 +1,1 @@
+"""@vaults on the vault directory: open a vault (POST), find vaults (GET)."""
