@@ -79,6 +79,7 @@ setup(
         "console_scripts": [
             "ccas-vault-instance = ccas.vault.scripts.instance:main",
             "ccas-vault-history-verify = ccas.vault.history.verify:main",
+            "ccas-vault-clock = ccas.vault.clock:main",
         ],
     },
 )

@@ -23,12 +23,6 @@ import requests
 globals().update(fixtures_factory(((MATRIX_FUNCTIONAL_TESTING, "matrix"),), keep_session=False))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _matrix_layer_for_this_module(request):
-    """Set the matrix layer up once for this module (not around every cell)."""
-    request.getfixturevalue("matrix_session")
-
-
 REFUSED = {401, 403, 404}
 JSON = {"Accept": "application/json"}
 
@@ -210,19 +204,20 @@ def _cells(actions):
 SIGNATURE = ("actor", "obj", "action", "allowed")
 
 
-@pytest.mark.parametrize(SIGNATURE, **_cells(REST_ACTIONS))
-def test_rest(site, actor, obj, action, allowed):
-    assert rest(site, actor, obj, action) is allowed
+class TestAccessMatrix:
+    """The matrix layer is set up once for this class (not around every cell), then torn down."""
 
+    @pytest.mark.parametrize(SIGNATURE, **_cells(REST_ACTIONS))
+    def test_rest(self, site, actor, obj, action, allowed):
+        assert rest(site, actor, obj, action) is allowed
 
-@pytest.mark.parametrize(SIGNATURE, **_cells(BROWSER_ACTIONS))
-def test_browser(site, actor, obj, action, allowed):
-    assert browser(site, actor, obj, action) is allowed
+    @pytest.mark.parametrize(SIGNATURE, **_cells(BROWSER_ACTIONS))
+    def test_browser(self, site, actor, obj, action, allowed):
+        assert browser(site, actor, obj, action) is allowed
 
-
-@pytest.mark.parametrize(SIGNATURE, **_cells(set(PERMISSIONS)))
-def test_permission(matrix, actor, obj, action, allowed):
-    assert permitted(matrix["portal"], actor, obj, action) is allowed
+    @pytest.mark.parametrize(SIGNATURE, **_cells(set(PERMISSIONS)))
+    def test_permission(self, matrix, actor, obj, action, allowed):
+        assert permitted(matrix["portal"], actor, obj, action) is allowed
 
 
 def test_every_action_is_checked_through_rest_or_the_browser_or_by_permission():

@@ -163,3 +163,15 @@ def test_a_suggested_login_is_free(portal):
     make_user("jdupont")
     make_user("jdupont2")
     assert vaults.suggest_login("Jean", "Dupont") == "jdupont3"
+
+
+@pytest.mark.parametrize("transition", ["consent", "request_closure"])
+def test_vault_transitions_only_go_through_the_api(portal, agent, transition):
+    """@workflow (or any direct transition) cannot skip the consent record or the closing dates."""
+    from plone.api.exc import InvalidParameterError
+
+    vault = open_vault_as("accueil", "jdupont")
+    for login in ("jdupont", "accueil"):
+        with api.env.adopt_user(username=login), pytest.raises(InvalidParameterError):
+            api.content.transition(obj=vault, transition=transition)
+    assert api.content.get_state(vault) == "awaiting_consent"

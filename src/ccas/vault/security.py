@@ -10,7 +10,7 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from AccessControl.SecurityManagement import newSecurityManager
 from AccessControl.SecurityManagement import setSecurityManager
-from AccessControl.SpecialUsers import system
+from AccessControl.users import system
 from contextlib import contextmanager
 
 

@@ -37,6 +37,8 @@ ACTION_LABELS = {
     "close_requested": _("Closure requested"),
     "close_cancelled": _("Closure cancelled"),
     "closed": _("Vault closed"),
+    "expired": _("Paper expired"),
+    "renewed": _("Paper valid again"),
     "account_help": _("Account help"),
     "refused": _("Refused file"),
 }

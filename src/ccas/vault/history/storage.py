@@ -36,6 +36,8 @@ ACTIONS = (
     "close_requested",
     "close_cancelled",
     "closed",
+    "expired",
+    "renewed",
     "account_help",
     "refused",
 )
