@@ -9,6 +9,7 @@ from ccas.vault.deposit.inspection import inspect_upload
 from ccas.vault.document_types import get_document_type
 from ccas.vault.document_types import validity_end
 from ccas.vault.history import api as history
+from ccas.vault.ids import new_id
 from ccas.vault.lookup import vault_of
 from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
@@ -19,7 +20,6 @@ from datetime import UTC
 from plone import api
 from plone.namedfile.file import NamedBlobFile
 from Products.CMFPlone.utils import _createObjectByType
-import secrets
 
 
 class HealthConfirmationRequired(VaultError):
@@ -31,13 +31,6 @@ class HealthConfirmationRequired(VaultError):
             "Attention : ce papier parle de votre santé. Le coffre-fort n'est pas fait pour "
             "garder des papiers de santé. Si vous voulez quand même le garder, confirmez.",
         )
-
-
-def _new_document_id(space):
-    while True:
-        document_id = f"d-{secrets.token_hex(6)}"
-        if document_id not in space:
-            return document_id
 
 
 def deposit(
@@ -98,7 +91,7 @@ def deposit(
         document = _createObjectByType(
             "VaultDocument",
             space,
-            _new_document_id(space),
+            new_id(space, "d", 6),
             title=title or info.label_fr,
             document_type=document_type,
             issued=issued,

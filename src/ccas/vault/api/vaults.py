@@ -12,6 +12,7 @@ from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.content.vault import CONSENT_METHODS
 from ccas.vault.content.vault import CONTACT_CHANNELS
 from ccas.vault.history import api as history
+from ccas.vault.ids import new_id
 from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
 from ccas.vault.setuphandlers.install import VAULT_DIRECTORY_ID
@@ -21,7 +22,6 @@ from persistent.mapping import PersistentMapping
 from plone import api
 from Products.CMFPlone.utils import _createObjectByType
 from unidecode import unidecode
-import secrets
 
 
 NOTICE_VERSION = "2026-11"
@@ -112,13 +112,6 @@ def suggest_login(first_name, last_name):
     return candidate
 
 
-def _new_vault_id(directory):
-    while True:
-        vault_id = f"c-{secrets.token_hex(5)}"
-        if vault_id not in directory:
-            return vault_id
-
-
 def open_vault(
     *,
     first_name,
@@ -178,7 +171,7 @@ def open_vault(
             code="account_refused",
         ) from error
 
-    vault_id = _new_vault_id(directory)
+    vault_id = new_id(directory, "c", 5)
     with as_system():
         vault = _createObjectByType(
             "Vault",
