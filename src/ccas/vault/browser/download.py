@@ -9,12 +9,15 @@ images (what the deposit inspection lets through), as an attachment otherwise.
 """
 
 from ccas.vault.browser.access import NO_STORE
+from ccas.vault.content.vault_document import IVaultDocument
 from ccas.vault.history import api as history
 from ccas.vault.lookup import vault_of
+from plone.formwidget.namedfile.widget import Download as WidgetDownloadBase
 from plone.namedfile.browser import DisplayFile
 from plone.namedfile.browser import Download
 from plone.namedfile.utils import stream_data
 from plone.protect.interfaces import IDisableCSRFProtection
+from Products.Five.browser import BrowserView
 from zope.interface import alsoProvides
 from zope.publisher.interfaces import NotFound
 
@@ -66,3 +69,29 @@ class VaultDisplayFile(TracedDownloadMixin, DisplayFile):
 
     view_name = "display-file"
     default_disposition = "inline"
+
+
+class NoImages(BrowserView):
+    """``@@images`` of a paper: none (a paper has no image field; it would be an untraced route)."""
+
+    def publishTraverse(self, request, name):
+        raise NotFound(self, name, request)
+
+    def __call__(self):
+        raise NotFound(self, "images", self.request)
+
+
+class WidgetDownload(WidgetDownloadBase):
+    """``++widget++form.widgets.file/@@download`` of a paper: through the traced view.
+
+    plone.formwidget.namedfile serves the bytes itself, without a trace; for
+    a paper, answer with a redirect to ``@@download/file``, which checks
+    ``Download original`` and writes the history.
+    """
+
+    def __call__(self):
+        widget = self.context
+        content = widget.form.getContent() if widget.form is not None else widget.context
+        if not IVaultDocument.providedBy(content):
+            return super().__call__()
+        return self.request.response.redirect(f"{content.absolute_url()}/@@download/{FIELD}")

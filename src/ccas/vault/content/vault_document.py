@@ -1,5 +1,7 @@
 """VaultDocument: one paper (a blob file) with its type, dates, origin and seal."""
 
+from AccessControl import ClassSecurityInfo
+from AccessControl.class_init import InitializeClass
 from ccas.vault import _
 from plone.autoform import directives
 from plone.dexterity.content import Item
@@ -43,7 +45,19 @@ class IVaultDocument(model.Schema):
 
 @implementer(IVaultDocument)
 class VaultDocument(Item):
-    """A paper in a vault."""
+    """A paper in a vault.
+
+    The FTP/WebDAV routes of Dexterity items are closed: ``manage_FTPget``
+    and ``manage_DAVget`` would serve the original bytes to anyone with
+    ``View`` (a consult-only mandate too) without a trace, and ``PUT`` would
+    replace them without the deposit inspection.  The original is served by
+    the traced ``@@download`` views; files enter through the deposit API.
+    """
+
+    security = ClassSecurityInfo()
+    security.declarePrivate("manage_FTPget")
+    security.declarePrivate("manage_DAVget")
+    security.declarePrivate("PUT")
 
     sha256 = None
     certification = None
@@ -52,3 +66,6 @@ class VaultDocument(Item):
     deposited_by = None
     deposited_at = None
     health_confirmed = False
+
+
+InitializeClass(VaultDocument)
