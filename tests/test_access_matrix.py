@@ -17,6 +17,7 @@ from vaults import acting_as
 from vaults import pdf_bytes
 import base64
 import pytest
+import re
 import requests
 
 
@@ -28,8 +29,7 @@ JSON = {"Accept": "application/json"}
 
 CELLS = list(cells())
 # Actions each channel can perform today.  Sharing has no endpoint before the
-# sharing issue, and certifying and depositing have no browser view of their
-# own before the public skin: those cells are checked by permission.
+# sharing issue: its cells are checked by permission until then.
 REST_ACTIONS = {
     "view",
     "list",
@@ -41,7 +41,17 @@ REST_ACTIONS = {
     "delete",
     "certify",
 }
-BROWSER_ACTIONS = {"view", "list", "history", "preview", "download", "modify", "delete"}
+BROWSER_ACTIONS = {
+    "view",
+    "list",
+    "history",
+    "deposit",
+    "preview",
+    "download",
+    "modify",
+    "delete",
+    "certify",
+}
 IDS = [
     f"{actor}-{obj}-{action}-{'allowed' if ok else 'refused'}" for actor, obj, action, ok in CELLS
 ]
@@ -167,6 +177,31 @@ def browser(site, actor, obj, action):
         return get(f"{target}/@@folder_contents") is not None
     if action == "history":
         return get(f"{url}/@@vault-history") is not None
+    if action == "deposit":
+        form = get(f"{url}/prive/@@deposit")
+        if form is None:
+            return False
+        response = requests.post(
+            f"{url}/prive/@@deposit",
+            data={"document_type": "attestation-caf", "form.submitted": "1", **token(form)},
+            files={"file": ("attestation.pdf", pdf_bytes(), "application/pdf")},
+            auth=auth,
+            timeout=60,
+            allow_redirects=False,
+        )
+        return response.status_code == 303 and "/prive/d-" in response.headers["Location"]
+    if action == "certify":
+        form = get(f"{url}/@@certify")
+        if form is None:
+            return False
+        response = requests.post(
+            f"{url}/@@certify",
+            data={"form.submitted": "1", **token(form)},
+            auth=auth,
+            timeout=60,
+            allow_redirects=False,
+        )
+        return response.status_code == 303
     if action == "preview":
         response = get(f"{url}/@@preview")
         return response is not None and response.headers["Content-Type"] == "image/png"
@@ -180,6 +215,13 @@ def browser(site, actor, obj, action):
     if action == "delete":
         return get(f"{url}/@@delete_confirmation") is not None
     raise AssertionError(f"no browser check for {action}")
+
+
+def token(form_page):
+    """plone.protect's authenticator of a form page, as form data."""
+    match = re.search(r'name="_authenticator" value="([^"]+)"', form_page.text)
+    assert match, "the form carries no authenticator"
+    return {"_authenticator": match.group(1)}
 
 
 # --- permission (for actions whose endpoints come with later issues) -----------------

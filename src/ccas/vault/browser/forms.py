@@ -1,0 +1,89 @@
+"""Staff forms that call the vault API: deposit a paper, certify a paper.
+
+Plain forms (no JavaScript), protected by plone.protect's authenticator.  A
+refusal re-shows the form with the API's French message (the intranet's
+language) and stores nothing but the ``refused`` history line the API writes.
+"""
+
+from ccas.vault import _
+from ccas.vault.api import documents
+from ccas.vault.api.documents import HealthConfirmationRequired
+from ccas.vault.api.errors import VaultError
+from ccas.vault.deposit.inspection import DepositRefused
+from ccas.vault.document_types import list_document_types
+from datetime import date
+from plone import api
+from plone.protect import CheckAuthenticator
+from Products.Five.browser import BrowserView
+from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+class DepositForm(BrowserView):
+    """``@@deposit`` on a private or shared space (``Deposit document``)."""
+
+    template = ViewPageTemplateFile("templates/deposit.pt")
+    error = None
+    needs_health_confirmation = False
+
+    def document_types(self):
+        lang = "en" if self.request.get("LANGUAGE", "fr").startswith("en") else "fr"
+        return [{"id": t.id, "label": t.label(lang)} for t in list_document_types()]
+
+    def __call__(self):
+        if self.request.method == "POST" and self.request.form.get("form.submitted"):
+            CheckAuthenticator(self.request)
+            document = self.deposit()
+            if document is not None:
+                api.portal.show_message(_("Paper deposited."), request=self.request)
+                return self.request.response.redirect(document.absolute_url(), status=303)
+            self.request.response.setStatus(400)
+        return self.template()
+
+    def deposit(self):
+        form = self.request.form
+        upload = form.get("file")
+        if not upload or not getattr(upload, "filename", ""):
+            self.error = _("Choose a file.")
+            return None
+        issued = _date(form.get("issued"))
+        if form.get("issued") and issued is None:
+            self.error = _("Write the date as YYYY-MM-DD, e.g. 2026-01-31.")
+            return None
+        try:
+            return documents.deposit(
+                self.context,
+                data=upload.read(),
+                filename=upload.filename,
+                declared_type=upload.headers.get("Content-Type", ""),
+                document_type=form.get("document_type", ""),
+                title=form.get("title") or None,
+                issued=issued,
+                health_confirmed=bool(form.get("health_confirmed")),
+            )
+        except HealthConfirmationRequired as refusal:
+            self.needs_health_confirmation = True
+            self.error = refusal.message_fr
+        except (DepositRefused, VaultError) as refusal:
+            self.error = refusal.message_fr
+        return None
+
+
+class CertifyForm(BrowserView):
+    """``@@certify`` on a paper (``Certify document``): confirm, then certify."""
+
+    template = ViewPageTemplateFile("templates/certify.pt")
+
+    def __call__(self):
+        if self.request.method == "POST" and self.request.form.get("form.submitted"):
+            CheckAuthenticator(self.request)
+            documents.certify(self.context)
+            api.portal.show_message(_("Paper certified."), request=self.request)
+            return self.request.response.redirect(self.context.absolute_url(), status=303)
+        return self.template()
