@@ -63,6 +63,9 @@ class TestInstall:
         assert role not in user.getRolesInContext(portal["coffres"])
         assert "Member" in user.getRoles()
 
+    def test_control_panels_listed(self, controlpanel_actions):
+        assert "ccas-document-types" in controlpanel_actions
+
     def test_vault_user_factory_comes_first(self, portal):
         from Products.PluggableAuthService.interfaces.plugins import IUserFactoryPlugin
 
@@ -108,6 +111,9 @@ class TestUninstall:
 
     def test_browser_layer_removed(self, browser_layers):
         assert ICcasVaultLayer not in browser_layers
+
+    def test_control_panels_removed(self, controlpanel_actions):
+        assert "ccas-document-types" not in controlpanel_actions
 
     def test_user_factory_removed(self, portal):
         assert "ccas_vault_user_factory" not in portal.acl_users.objectIds()
