@@ -1,5 +1,6 @@
 """The two spaces of a vault: private (owner only) and shared (mandated agents)."""
 
+from collective.workspace.interfaces import IHasWorkspace
 from plone.dexterity.content import Container
 from plone.supermodel import model
 from zope.interface import implementer
@@ -18,8 +19,13 @@ class IPrivateSpace(IVaultSpace):
     """The strictly private space: no mandate ever reaches it."""
 
 
-class ISharedSpace(IVaultSpace):
-    """The space mandated agents work in, within their mandate's scopes."""
+class ISharedSpace(IVaultSpace, IHasWorkspace):
+    """The space mandated agents work in, within their mandate's scopes.
+
+    A collective.workspace team (its roster is the active mandates: see
+    ``ccas.vault.workspace``); extending ``IHasWorkspace`` makes the vault's
+    own workspace adapters more specific than collective.workspace's.
+    """
 
 
 @implementer(IPrivateSpace)

@@ -1,0 +1,302 @@
+"""Mandates: created by the person, signed by the person and every agent, revocable at any time.
+
+Workflow: draft → awaiting_signatures → active → expired | revoked.  Every
+transition goes through this module (the workflow lets only the system fire
+them), which checks who is asking, writes the history and re-computes the
+shared space's roster in the same transaction (``ccas.vault.workspace``).
+"""
+
+from ccas.vault import clock
+from ccas.vault import permissions
+from ccas.vault import roles
+from ccas.vault.api.errors import VaultError
+from ccas.vault.content.mandate import DEFAULT_PURPOSE
+from ccas.vault.content.mandate import IMandate
+from ccas.vault.history import api as history
+from ccas.vault.ids import new_id
+from ccas.vault.lookup import vault_of
+from ccas.vault.scopes import SCOPES
+from ccas.vault.security import as_system
+from ccas.vault.security import check_permission
+from ccas.vault.workspace import sync_roster
+from datetime import datetime
+from datetime import UTC
+from persistent.list import PersistentList
+from persistent.mapping import PersistentMapping
+from plone import api
+from Products.CMFPlone.utils import _createObjectByType
+
+
+DEFAULT_MONTHS = 12
+CHANGE_PASSWORD_ADVICE = "Un mandat s'est terminé. Par prudence, changez votre mot de passe."
+
+
+def _organisation_of(user_id):
+    try:
+        from ccas.vault.organisations import organisation_of
+    except ImportError:  # organisations not installed yet
+        return ""
+    organisation = organisation_of(api.user.get(userid=user_id))
+    return organisation.id if organisation is not None else ""
+
+
+def _may_certify(organisation_id):
+    if not organisation_id:
+        return False
+    try:
+        from ccas.vault.organisations import get_organisation
+    except ImportError:
+        return False
+    organisation = get_organisation(organisation_id)
+    return bool(organisation and organisation.enabled and organisation.may_certify)
+
+
+def sync(vault):
+    """Re-compute the roster of ``vault``'s shared space (as system)."""
+    with as_system():
+        sync_roster(vault, may_certify=_may_certify)
+
+
+def _transition(mandate, transition):
+    with as_system():
+        api.content.transition(obj=mandate, transition=transition)
+
+
+def _notice(vault, text):
+    """Keep a message for the person's next login (the public skin shows them)."""
+    notices = getattr(vault, "pending_notices", None)
+    if notices is None:
+        notices = vault.pending_notices = PersistentList()
+    notices.append({"when": datetime.now(UTC).isoformat(), "text": text})
+
+
+def mandates_of(vault):
+    return [obj for obj in vault.objectValues() if IMandate.providedBy(obj)]
+
+
+def create_mandate(
+    vault, *, agents, scopes, purpose=DEFAULT_PURPOSE, start=None, end=None, until_revoked=False
+):
+    """The person drafts a mandate naming ``agents`` (user ids) with ``scopes``.
+
+    ``end`` defaults to 12 months after ``start`` (today); ``until_revoked``
+    leaves it open.  Needs ``Manage mandates`` on the vault (its owner).
+    """
+    check_permission(permissions.MANAGE_MANDATES, vault)
+    agents = list(dict.fromkeys(agents))
+    scopes = set(scopes)
+    if not agents:
+        raise VaultError(
+            "A mandate names at least one agent", "Choisissez au moins un agent.", code="no_agent"
+        )
+    for agent in agents:
+        user = api.user.get(userid=agent)
+        if user is None or roles.VAULT_AGENT not in api.user.get_roles(user=user):
+            raise VaultError(
+                f"{agent!r} is not an agent",
+                "Cette personne n'est pas un agent.",
+                code="not_an_agent",
+            )
+    if not scopes or not scopes <= set(SCOPES):
+        raise VaultError(
+            f"Scopes must be among {SCOPES}",
+            "Choisissez ce que l'agent peut faire.",
+            code="bad_scopes",
+        )
+    start = start or clock.paris_now().date()
+    if until_revoked:
+        end = None
+    elif end is None:
+        end = _add_months(start, DEFAULT_MONTHS)
+    if end is not None and end < start:
+        raise VaultError(
+            "The end comes before the start", "La fin est avant le début.", code="bad_dates"
+        )
+    user = api.user.get_current()
+    with as_system():
+        mandate = _createObjectByType(
+            "Mandate",
+            vault,
+            new_id(vault, "m", 5),
+            title="Mandat",
+            agents=agents,
+            scopes=scopes,
+            purpose=purpose or DEFAULT_PURPOSE,
+            start=start,
+            end=end,
+        )
+        for agent in agents:
+            mandate.organisations[agent] = _organisation_of(agent)
+        mandate.manage_delLocalRoles(list(mandate.users_with_local_role("Owner")))
+        mandate.reindexObject()
+    history.record(
+        vault,
+        "mandate_created",
+        actor=user,
+        target=mandate,
+        details={"agents": " ".join(agents), "scopes": " ".join(sorted(scopes))},
+    )
+    return mandate
+
+
+def _add_months(start, months):
+    from ccas.vault.document_types import add_months
+
+    return add_months(start, months)
+
+
+def submit(mandate):
+    """The person sends the draft for signature."""
+    check_permission(permissions.MANAGE_MANDATES, vault_of(mandate))
+    _require_state(mandate, "draft")
+    _transition(mandate, "submit")
+
+
+def _require_state(mandate, *states):
+    state = api.content.get_state(mandate)
+    if state not in states:
+        raise VaultError(
+            f"The mandate is {state}",
+            "Ce mandat ne le permet pas dans son état.",
+            code="wrong_state",
+        )
+
+
+def sign_as_person(mandate, method="electronic", form=None):
+    """The person signs: in their session (electronic), or an agent of the
+    mandate attaches the signed paper form (``form``, a NamedBlobFile)."""
+    _require_state(mandate, "awaiting_signatures")
+    vault = vault_of(mandate)
+    user = api.user.get_current()
+    if method == "electronic":
+        if user.getUserName() != vault.owner_login:
+            raise VaultError(
+                "Only the person signs electronically",
+                "Seule la personne peut signer en ligne.",
+                code="not_the_owner",
+            )
+    elif method == "paper":
+        if user.getId() not in mandate.agents:
+            raise VaultError(
+                "Only an agent of the mandate records the paper form",
+                "Seul un agent du mandat peut joindre le formulaire signé.",
+                code="not_an_agent_of_the_mandate",
+            )
+        if form is None:
+            raise VaultError(
+                "The signed form is missing",
+                "Ajoutez le formulaire de mandat signé et scanné.",
+                code="form_missing",
+            )
+    else:
+        raise VaultError(f"Unknown method {method!r}", "Ce mode de signature n'existe pas.")
+    with as_system():
+        mandate.person_signature = PersistentMapping(
+            when=datetime.now(UTC).isoformat(),
+            method=method,
+            recorded_by=user.getId(),
+            form=form,
+        )
+    history.record(
+        vault,
+        "mandate_signed",
+        actor=user,
+        target=mandate,
+        details={"signer": "person", "method": method},
+    )
+    _activate_if_signed(mandate)
+
+
+def sign_as_agent(mandate):
+    """A named agent, logged in, signs the mandate."""
+    _require_state(mandate, "awaiting_signatures")
+    user = api.user.get_current()
+    if user.getId() not in mandate.agents:
+        raise VaultError(
+            "You are not named in this mandate",
+            "Vous n'êtes pas nommé dans ce mandat.",
+            code="not_an_agent_of_the_mandate",
+        )
+    with as_system():
+        mandate.agent_signatures[user.getId()] = datetime.now(UTC).isoformat()
+    history.record(
+        vault_of(mandate),
+        "mandate_signed",
+        actor=user,
+        target=mandate,
+        details={"signer": "agent"},
+        organisation=mandate.organisations.get(user.getId(), ""),
+    )
+    _activate_if_signed(mandate)
+
+
+def _activate_if_signed(mandate):
+    if mandate.person_signature and set(mandate.agent_signatures) >= set(mandate.agents):
+        _transition(mandate, "activate")
+        sync(vault_of(mandate))
+
+
+def revoke(mandate):
+    """The person ends the mandate, at any time."""
+    vault = vault_of(mandate)
+    check_permission(permissions.MANAGE_MANDATES, vault)
+    _require_state(mandate, "draft", "awaiting_signatures", "active")
+    _end(mandate, "revoke", "revoked")
+
+
+def withdraw(mandate):
+    """An agent takes themself out of a mandate; with nobody left, it is revoked."""
+    _require_state(mandate, "awaiting_signatures", "active")
+    user_id = api.user.get_current().getId()
+    if user_id not in mandate.agents:
+        raise VaultError(
+            "You are not named in this mandate",
+            "Vous n'êtes pas nommé dans ce mandat.",
+            code="not_an_agent_of_the_mandate",
+        )
+    remaining = [agent for agent in mandate.agents if agent != user_id]
+    if not remaining:
+        _end(mandate, "revoke", "withdrawn")
+        return
+    with as_system():
+        mandate.agents = remaining
+        mandate.agent_signatures.pop(user_id, None)
+    vault = vault_of(mandate)
+    history.record(vault, "mandate_revoked", target=mandate, details={"withdrawn": user_id})
+    sync(vault)
+
+
+def _end(mandate, transition, why, actor=None):
+    vault = vault_of(mandate)
+    with as_system():
+        mandate.ended = PersistentMapping(
+            when=datetime.now(UTC).isoformat(), why=why, by=actor or api.user.get_current().getId()
+        )
+    _transition(mandate, transition)
+    sync(vault)
+    _notice(vault, CHANGE_PASSWORD_ADVICE)
+    action = "mandate_expired" if why == "expired" else "mandate_revoked"
+    history.record(vault, action, actor=actor, target=mandate, details={"why": why})
+
+
+def expire_mandates(portal, now=None):
+    """Clock job: active mandates whose end has passed (Europe/Paris) become *expired*."""
+    today = clock.paris_now(now).date()
+    catalog = portal.portal_catalog
+    expired = 0
+    for brain in catalog.unrestrictedSearchResults(portal_type="Mandate", review_state="active"):
+        mandate = brain._unrestrictedGetObject()
+        if mandate.end is not None and mandate.end < today:
+            _end(mandate, "expire", "expired", actor=clock.CLOCK_ACTOR)
+            expired += 1
+    return expired
+
+
+def in_force(mandate, today=None):
+    """Active and within its dates."""
+    today = today or clock.paris_now().date()
+    return (
+        api.content.get_state(mandate) == "active"
+        and mandate.start <= today
+        and (mandate.end is None or today <= mandate.end)
+    )
