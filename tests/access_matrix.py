@@ -2,9 +2,14 @@
 
 Read a row as: *on this object, this action is allowed to these actors, and
 refused to every other actor*.  "owner" is the owner of the vault the object
-belongs to; "other_beneficiary" owns another vault.  No actor here holds a
-mandate (the mandates issue adds those rows): so, apart from the owner,
-nobody — Manager and Site Administrator included — gets anything.
+belongs to; "other_beneficiary" owns another vault.  Apart from the owner,
+only agents holding a mandate in force get anything, within its scopes and in
+the shared space only — Manager and Site Administrator included get nothing.
+
+The mandates (see matrix_layer.py) are all on the open vault: one agent per
+scope alone, one with several scopes, one whose mandate expired, one whose
+mandate was revoked, a colleague of mandated agents who is not named, and an
+agent holding every scope on another person's vault.
 
 Adding a type, a state or an action means adding its rows here;
 ``test_access_matrix.py`` checks every cell through the REST API and through
@@ -21,10 +26,30 @@ ACTORS = (
     "site_admin",  # Site Administrator
     "manager",  # Manager
     "anonymous",
+    # mandate holders (open vault)
+    "reader",  # consult
+    "downloader",  # extract
+    "depositor",  # deposit, organisation that may not certify (CAF)
+    "certifier",  # deposit, organisation that may certify (CCAS)
+    "sharer",  # share
+    "account_helper",  # account
+    "multi",  # consult + extract + deposit (CAF)
+    "expired_mandate",  # consult + extract, mandate expired
+    "revoked_mandate",  # consult + extract, mandate revoked
+    "colleague",  # CAF agent, not named in any mandate
+    "other_vault_agent",  # every scope, on another person's vault
 )
 
 OWNER = frozenset({"owner"})
 NOBODY = frozenset()
+IN_FORCE = frozenset(
+    {"reader", "downloader", "depositor", "certifier", "sharer", "account_helper", "multi"}
+)
+SEES = OWNER | {"reader", "downloader", "sharer", "multi"}  # list and view shared papers
+PREVIEWS = OWNER | {"reader", "multi"}
+DOWNLOADS = OWNER | {"downloader", "multi"}
+DEPOSITS = OWNER | {"depositor", "certifier", "multi"}
+SHARES = OWNER | {"sharer"}
 
 # Objects of the matrix data (see matrix_layer.py): vaults in each state, and
 # papers of the open vault in each state and space, plus one paper of a vault
@@ -39,28 +64,33 @@ DOCUMENT_OBJECTS = (
     "doc:closing",
 )
 
-VAULT_ACTIONS = ("view", "list", "history", "deposit")
+VAULT_ACTIONS = ("view", "list", "history", "deposit_private", "deposit_shared")
 DOCUMENT_ACTIONS = ("list", "view", "preview", "download", "modify", "delete", "certify", "share")
 
 MATRIX = {
-    # vaults: see it, list its spaces, read its history, deposit into its private space
+    # vaults: see it, list its spaces, read its history (agents: their own lines),
+    # deposit into its private space, deposit into its shared space
     ("vault:awaiting_consent", "view"): OWNER,
     ("vault:awaiting_consent", "list"): OWNER,
     ("vault:awaiting_consent", "history"): OWNER,
-    ("vault:awaiting_consent", "deposit"): NOBODY,  # no deposit before consent
+    ("vault:awaiting_consent", "deposit_private"): NOBODY,  # no deposit before consent
+    ("vault:awaiting_consent", "deposit_shared"): NOBODY,
     ("vault:open", "view"): OWNER,
     ("vault:open", "list"): OWNER,
-    ("vault:open", "history"): OWNER,
-    ("vault:open", "deposit"): OWNER,
+    ("vault:open", "history"): OWNER | IN_FORCE,
+    ("vault:open", "deposit_private"): OWNER,  # never through a mandate
+    ("vault:open", "deposit_shared"): DEPOSITS,
     ("vault:closing", "view"): OWNER,
     ("vault:closing", "list"): OWNER,
     ("vault:closing", "history"): OWNER,
-    ("vault:closing", "deposit"): NOBODY,  # export window only
+    ("vault:closing", "deposit_private"): NOBODY,  # export window only
+    ("vault:closing", "deposit_shared"): NOBODY,
     ("vault:closed", "view"): NOBODY,
     ("vault:closed", "list"): NOBODY,
     ("vault:closed", "history"): NOBODY,
-    ("vault:closed", "deposit"): NOBODY,
-    # a paper of the private space, freshly deposited
+    ("vault:closed", "deposit_private"): NOBODY,
+    ("vault:closed", "deposit_shared"): NOBODY,
+    # a paper of the private space, freshly deposited: never reached by a mandate
     ("doc:private", "list"): OWNER,
     ("doc:private", "view"): OWNER,
     ("doc:private", "preview"): OWNER,
@@ -69,38 +99,38 @@ MATRIX = {
     ("doc:private", "delete"): OWNER,
     ("doc:private", "certify"): NOBODY,  # certifying needs a mandate of a certifying organisation
     ("doc:private", "share"): OWNER,
-    # a paper of the shared space: without mandates, the same as private
-    ("doc:shared", "list"): OWNER,
-    ("doc:shared", "view"): OWNER,
-    ("doc:shared", "preview"): OWNER,
-    ("doc:shared", "download"): OWNER,
+    # a paper of the shared space: mandated agents, within their scopes
+    ("doc:shared", "list"): SEES,
+    ("doc:shared", "view"): SEES,
+    ("doc:shared", "preview"): PREVIEWS,
+    ("doc:shared", "download"): DOWNLOADS,
     ("doc:shared", "modify"): OWNER,
     ("doc:shared", "delete"): OWNER,
-    ("doc:shared", "certify"): NOBODY,
-    ("doc:shared", "share"): OWNER,
-    # certified: immutable, still the owner's
-    ("doc:certified", "list"): OWNER,
-    ("doc:certified", "view"): OWNER,
-    ("doc:certified", "preview"): OWNER,
-    ("doc:certified", "download"): OWNER,
+    ("doc:shared", "certify"): frozenset({"certifier"}),
+    ("doc:shared", "share"): SHARES,
+    # certified: immutable
+    ("doc:certified", "list"): SEES,
+    ("doc:certified", "view"): SEES,
+    ("doc:certified", "preview"): PREVIEWS,
+    ("doc:certified", "download"): DOWNLOADS,
     ("doc:certified", "modify"): NOBODY,
     ("doc:certified", "delete"): OWNER,
     ("doc:certified", "certify"): NOBODY,
-    ("doc:certified", "share"): OWNER,
+    ("doc:certified", "share"): SHARES,
     # expired by date: kept, readable, not editable
-    ("doc:expired", "list"): OWNER,
-    ("doc:expired", "view"): OWNER,
-    ("doc:expired", "preview"): OWNER,
-    ("doc:expired", "download"): OWNER,
+    ("doc:expired", "list"): SEES,
+    ("doc:expired", "view"): SEES,
+    ("doc:expired", "preview"): PREVIEWS,
+    ("doc:expired", "download"): DOWNLOADS,
     ("doc:expired", "modify"): NOBODY,
     ("doc:expired", "delete"): OWNER,
     ("doc:expired", "certify"): NOBODY,
-    ("doc:expired", "share"): OWNER,
+    ("doc:expired", "share"): SHARES,
     # superseded by a newer version: kept for the record, not shared any more
-    ("doc:superseded", "list"): OWNER,
-    ("doc:superseded", "view"): OWNER,
-    ("doc:superseded", "preview"): OWNER,
-    ("doc:superseded", "download"): OWNER,
+    ("doc:superseded", "list"): SEES,
+    ("doc:superseded", "view"): SEES,
+    ("doc:superseded", "preview"): PREVIEWS,
+    ("doc:superseded", "download"): DOWNLOADS,
     ("doc:superseded", "modify"): NOBODY,
     ("doc:superseded", "delete"): OWNER,
     ("doc:superseded", "certify"): NOBODY,

@@ -1,6 +1,10 @@
 """A functional layer holding the data of the access matrix (built once)."""
 
+from ccas.vault import roles
+from ccas.vault.accounts import ensure_account
+from ccas.vault.accounts import ensure_group
 from ccas.vault.api import documents
+from ccas.vault.api import mandates
 from ccas.vault.api import vaults as vault_api
 from ccas.vault.security import as_system
 from ccas.vault.testing import CCAS_VAULT_FIXTURE
@@ -27,7 +31,32 @@ LOGINS = {
     "site_admin": "siteadmin",
     "manager": "manager",
     "anonymous": None,
+    "reader": "lecteur",
+    "downloader": "extracteur",
+    "depositor": "deposant-caf",
+    "certifier": "certificateur",
+    "sharer": "partageur",
+    "account_helper": "aidant",
+    "multi": "multi-caf",
+    "expired_mandate": "ancien",
+    "revoked_mandate": "revoque",
+    "colleague": "collegue-caf",
+    "other_vault_agent": "ailleurs",
 }
+
+# actor -> (scopes, how the mandate ends) on the open vault
+MANDATES = {
+    "reader": (("consult",), None),
+    "downloader": (("extract",), None),
+    "depositor": (("deposit",), None),
+    "certifier": (("deposit",), None),
+    "sharer": (("share",), None),
+    "account_helper": (("account",), None),
+    "multi": (("consult", "extract", "deposit"), None),
+    "expired_mandate": (("consult", "extract"), "expired"),
+    "revoked_mandate": (("consult", "extract"), "revoked"),
+}
+CAF_AGENTS = ("depositor", "multi", "colleague")
 
 # object key -> {"path": path from the portal, "owner": login, "space": path}
 OBJECTS = {}
@@ -37,6 +66,24 @@ def _consent(vault):
     with api.env.adopt_user(username=vault.owner_login):
         vault_api.record_consent(vault, method="electronic")
     return vault
+
+
+def _mandate(vault, actor, scopes, ends=None):
+    """An active mandate of ``vault``'s owner to ``actor``'s agent; then ended if asked."""
+    login = LOGINS[actor]
+    start, end = (date(2025, 1, 1), date(2025, 12, 31)) if ends == "expired" else (None, None)
+    with api.env.adopt_user(username=vault.owner_login):
+        mandate = mandates.create_mandate(
+            vault, agents=[login], scopes=scopes, start=start, end=end
+        )
+        mandates.submit(mandate)
+        mandates.sign_as_person(mandate)
+    with api.env.adopt_user(username=login):
+        mandates.sign_as_agent(mandate)
+    if ends == "revoked":
+        with api.env.adopt_user(username=vault.owner_login):
+            mandates.revoke(mandate)
+    return mandate
 
 
 def _transition(obj, transition):
@@ -55,6 +102,12 @@ class MatrixLayer(PloneSandboxLayer):
         make_user("ged", ["GEDConnector"])
         make_user("siteadmin", ["Site Administrator"])
         make_user("manager", ["Manager"])
+        ensure_group("caf-agents", "Agents de la CAF", [roles.VAULT_AGENT])
+        for actor in (*MANDATES, "colleague", "other_vault_agent"):
+            if actor in CAF_AGENTS:
+                ensure_account(LOGINS[actor], PASSWORD, actor, groups=["caf-agents"])
+            else:
+                make_agent(LOGINS[actor])
 
         def remember(key, obj, owner):
             OBJECTS[key] = {"path": "/".join(obj.getPhysicalPath()[2:]), "owner": owner}
@@ -88,7 +141,15 @@ class MatrixLayer(PloneSandboxLayer):
         _transition(closed, "close")
         remember("vault:closed", closed, "ferme")
 
-        _consent(open_vault_as("accueil", "autre", first="Alice", last="Autre"))
+        other = _consent(open_vault_as("accueil", "autre", first="Alice", last="Autre"))
+        with api.env.adopt_user(username="autre"):
+            deposit_as("autre", other["partage"])
+        _mandate(other, "other_vault_agent", ("consult", "extract", "deposit", "share", "account"))
+
+        for actor, (scopes, ends) in MANDATES.items():
+            _mandate(vault, actor, scopes, ends)
+        with as_system():
+            mandates.expire_mandates(portal)
 
 
 MATRIX_FIXTURE = MatrixLayer()

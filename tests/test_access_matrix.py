@@ -34,7 +34,8 @@ REST_ACTIONS = {
     "view",
     "list",
     "history",
-    "deposit",
+    "deposit_private",
+    "deposit_shared",
     "preview",
     "download",
     "modify",
@@ -45,7 +46,8 @@ BROWSER_ACTIONS = {
     "view",
     "list",
     "history",
-    "deposit",
+    "deposit_private",
+    "deposit_shared",
     "preview",
     "download",
     "modify",
@@ -105,9 +107,10 @@ def rest(site, actor, obj, action):
     if action == "history":
         response = get(f"{api_url}/@vault-history")
         return _allowed(response, 200) and len(response.json()["items"]) >= 1
-    if action == "deposit":
+    if action in ("deposit_private", "deposit_shared"):
+        space = "prive" if action == "deposit_private" else "partage"
         response = requests.post(
-            f"{api_url}/prive/@deposit", json=deposit_body(), headers=JSON, auth=auth, timeout=60
+            f"{api_url}/{space}/@deposit", json=deposit_body(), headers=JSON, auth=auth, timeout=60
         )
         return _allowed(response, 201)
     if action == "preview":
@@ -177,19 +180,20 @@ def browser(site, actor, obj, action):
         return get(f"{target}/@@folder_contents") is not None
     if action == "history":
         return get(f"{url}/@@vault-history") is not None
-    if action == "deposit":
-        form = get(f"{url}/prive/@@deposit")
+    if action in ("deposit_private", "deposit_shared"):
+        space = "prive" if action == "deposit_private" else "partage"
+        form = get(f"{url}/{space}/@@deposit")
         if form is None:
             return False
         response = requests.post(
-            f"{url}/prive/@@deposit",
+            f"{url}/{space}/@@deposit",
             data={"document_type": "attestation-caf", "form.submitted": "1", **token(form)},
             files={"file": ("attestation.pdf", pdf_bytes(), "application/pdf")},
             auth=auth,
             timeout=60,
             allow_redirects=False,
         )
-        return response.status_code == 303 and "/prive/d-" in response.headers["Location"]
+        return response.status_code == 303 and f"/{space}/d-" in response.headers["Location"]
     if action == "certify":
         form = get(f"{url}/@@certify")
         if form is None:
