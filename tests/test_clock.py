@@ -91,7 +91,7 @@ def test_papers_expire_the_day_after_their_validity(vault, portal):
     certify_as("assistante", certified, vault)
     assert state(certified) == "certified"
 
-    assert run(portal, NOW) == {"expired": 2, "renewed": 0, "closed": 0}
+    assert run(portal, NOW) == {"expired": 2, "renewed": 0, "mandates_expired": 0, "closed": 0}
     assert state(yesterday) == "expired"
     assert state(certified) == "expired"
     assert state(today) == "deposited"
@@ -105,7 +105,7 @@ def test_replaced_papers_are_never_touched(vault, portal):
         newer = documents.replace(
             old, data=pdf_bytes("2026"), filename="a.pdf", valid_until=TODAY + timedelta(days=90)
         )
-    assert run(portal, NOW) == {"expired": 0, "renewed": 0, "closed": 0}
+    assert run(portal, NOW) == {"expired": 0, "renewed": 0, "mandates_expired": 0, "closed": 0}
     assert state(old) == "superseded"
     assert state(newer) == "deposited"
 
@@ -115,7 +115,7 @@ def test_a_paper_whose_validity_is_extended_becomes_valid_again(vault, portal):
     run(portal, NOW)
     assert state(document) == "expired"
     document.valid_until = TODAY + timedelta(days=365)
-    assert run(portal, NOW) == {"expired": 0, "renewed": 1, "closed": 0}
+    assert run(portal, NOW) == {"expired": 0, "renewed": 1, "mandates_expired": 0, "closed": 0}
     assert state(document) == "deposited"
     document.valid_until = None  # no end of validity at all: valid too
     run(portal, NOW + timedelta(days=1000))
@@ -259,11 +259,11 @@ def test_running_the_clock_twice_changes_nothing_the_second_time(closing_vault, 
     other = consent_as_owner(open_vault_as("accueil", "amartin", first="Alice", last="Martin"))
     expiring = deposit_as("amartin", other["prive"], valid_until=date(2026, 1, 1))
     now = closing.deletion_due(closing_vault) + timedelta(hours=1)
-    assert run(portal, now) == {"expired": 1, "renewed": 0, "closed": 1}
+    assert run(portal, now) == {"expired": 1, "renewed": 0, "mandates_expired": 0, "closed": 1}
     assert state(expiring) == "expired"
     transaction.savepoint(optimistic=True)
     first = snapshot(portal)
-    assert run(portal, now) == {"expired": 0, "renewed": 0, "closed": 0}
+    assert run(portal, now) == {"expired": 0, "renewed": 0, "mandates_expired": 0, "closed": 0}
     assert snapshot(portal) == first
     assert portal._p_jar._registered_objects == []  # nothing was even written
 
@@ -281,10 +281,10 @@ def test_only_the_system_runs_the_clock(closing_vault, portal):
 
 def test_the_summary_line():
     assert clock.summary({"expired": 3, "renewed": 0, "closed": 1}) == (
-        "clock: 3 documents expired, 0 renewed, 1 vault closed"
+        "clock: 3 documents expired, 0 renewed, 0 mandates expired, 1 vault closed"
     )
     assert clock.summary({"expired": 1, "renewed": 2, "closed": 0}) == (
-        "clock: 1 document expired, 2 renewed, 0 vaults closed"
+        "clock: 1 document expired, 2 renewed, 0 mandates expired, 0 vaults closed"
     )
 
 
@@ -338,18 +338,27 @@ def test_main_expires_closes_commits_and_is_idempotent(
     now = (due - timedelta(minutes=1)).isoformat()
 
     assert clock.main(["/srv/zope.conf", "--site", "plone", "--now", now]) == 0
-    assert capsys.readouterr().out == "clock: 2 documents expired, 0 renewed, 0 vaults closed\n"
+    assert (
+        capsys.readouterr().out
+        == "clock: 2 documents expired, 0 renewed, 0 mandates expired, 0 vaults closed\n"
+    )
     assert script_app == ["/srv/zope.conf"]
 
     now = due.isoformat()
     assert clock.main(["/srv/zope.conf", "--site", "plone", "--now", now]) == 0
-    assert capsys.readouterr().out == "clock: 0 documents expired, 0 renewed, 1 vault closed\n"
+    assert (
+        capsys.readouterr().out
+        == "clock: 0 documents expired, 0 renewed, 0 mandates expired, 1 vault closed\n"
+    )
     transaction.begin()
     assert vault_id not in functional_portal["coffres"]
     assert len(tombstones.list_tombstones()) == 1
 
     assert clock.main(["/srv/zope.conf", "--site", "plone", "--now", now]) == 0
-    assert capsys.readouterr().out == "clock: 0 documents expired, 0 renewed, 0 vaults closed\n"
+    assert (
+        capsys.readouterr().out
+        == "clock: 0 documents expired, 0 renewed, 0 mandates expired, 0 vaults closed\n"
+    )
     transaction.begin()
     assert len(tombstones.list_tombstones()) == 1
 
@@ -361,7 +370,7 @@ def test_main_retries_on_conflicts(functional_portal, script_app, monkeypatch, c
         calls.append(now)
         if len(calls) < 3:
             raise ConflictError()
-        return {"expired": 0, "renewed": 0, "closed": 0}
+        return {"expired": 0, "renewed": 0, "mandates_expired": 0, "closed": 0}
 
     monkeypatch.setattr(clock, "run_clock", conflicting)
     assert clock.main(["zope.conf", "--site", "plone"]) == 0

@@ -218,3 +218,15 @@ def test_a_mandate_can_run_until_revoked(vault, frozen):
 def test_a_global_grant_of_a_mandate_role_gives_nothing(vault, frozen):
     api.user.grant_roles(username="autre-agent", roles=["VaultReader", "VaultDownloader"])
     assert not can("autre-agent", "View", shared_paper(vault))
+
+
+def test_the_agent_index_follows_the_roster(vault, frozen):
+    from ccas.vault.workspace import vaults_of_agent
+
+    directory = vault.aq_parent
+    mandate = active_mandate(vault, scopes=("consult",))
+    assert set(vaults_of_agent(directory, "travailleur")) == {vault.getId()}
+    assert vaults_of_agent(directory, "accueil") == {}
+    with acting_as("jdupont"):
+        mandates.revoke(mandate)
+    assert vaults_of_agent(directory, "travailleur") == {}

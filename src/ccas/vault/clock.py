@@ -22,7 +22,7 @@ Usage::
 ``ZOPE_CONF`` is the instance's ``etc/zope.conf`` (``var/instance/etc/zope.conf``,
 or a ZEO client's).  ``--now`` (ISO date-time; Europe/Paris when no offset is
 given) replays a given moment, for tests and catch-ups.  It prints one line
-(``clock: 3 documents expired, 0 renewed, 1 vault closed``) and exits 0; an
+(``clock: 3 documents expired, 0 renewed, 0 mandates expired, 1 vault closed``) and exits 0; an
 error exits non-zero with a traceback, so cron mails it.
 
 Cron (every night at 03:15, as the user that runs Zope)::
@@ -137,18 +137,27 @@ def expire_documents(portal, now=None):
 
 
 def run_clock(portal, now=None):
-    """Run every clock job once; return ``{"expired": n, "renewed": n, "closed": n}``.
+    """Run every clock job once; return the counts of what each did.
+
+    Keys: ``expired`` and ``renewed`` (papers), ``mandates_expired``, ``closed`` (vaults).
 
     Needs ``Run clock jobs``, which only the system user holds.  ``now``
     (aware, or naive Paris time) defaults to the current time.
     """
     from ccas.vault.api.closing import close_due_vaults  # imports this module
+    from ccas.vault.api.mandates import expire_mandates
 
     check_permission(permissions.RUN_CLOCK, portal)
     now = paris_now(now)
     expired, renewed = expire_documents(portal, now)
+    mandates_expired = expire_mandates(portal, now)
     closed = close_due_vaults(now)
-    return {"expired": expired, "renewed": renewed, "closed": len(closed)}
+    return {
+        "expired": expired,
+        "renewed": renewed,
+        "mandates_expired": mandates_expired,
+        "closed": len(closed),
+    }
 
 
 def summary(counts):
@@ -159,7 +168,9 @@ def summary(counts):
 
     return (
         f"clock: {plural(counts['expired'], 'document')} expired, "
-        f"{counts['renewed']} renewed, {plural(counts['closed'], 'vault')} closed"
+        f"{counts['renewed']} renewed, "
+        f"{plural(counts.get('mandates_expired', 0), 'mandate')} expired, "
+        f"{plural(counts['closed'], 'vault')} closed"
     )
 
 

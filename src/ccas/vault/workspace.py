@@ -10,7 +10,9 @@ the clock job expires it.
 """
 
 from Acquisition import aq_base
+from Acquisition import aq_parent
 from borg.localrole.interfaces import ILocalRoleProvider
+from BTrees.OOBTree import OOBTree
 from ccas.vault import clock
 from ccas.vault.content.spaces import ISharedSpace
 from ccas.vault.scopes import CERTIFY
@@ -64,13 +66,57 @@ def sync_roster(vault, may_certify=lambda organisation_id: False):
     for user in list(workspace.members.keys()):
         if user not in wanted:
             workspace.remove_from_team(user)
+            _unindex_agent(vault, user)
     for user, windows in wanted.items():
         member = workspace.members.get(user)
         if member is None:
             workspace.add_to_team(user=user, groups=set(windows), windows=windows)
         elif member.get("windows") != windows or set(member.get("groups", ())) != set(windows):
             workspace[user].update({"groups": set(windows), "windows": windows})
+        _index_agent(vault, user, windows)
     forget_cached_local_roles(getRequest())
+
+
+AGENT_INDEX = "_ccas_agent_index"  # on the directory: agent id -> {vault id: {group: windows}}
+
+
+def _agent_index(vault):
+    directory = aq_parent(vault)
+    index = getattr(aq_base(directory), AGENT_INDEX, None)
+    if index is None:
+        index = OOBTree()
+        setattr(directory, AGENT_INDEX, index)
+    return index
+
+
+def _index_agent(vault, user, windows):
+    index = _agent_index(vault)
+    vaults = index.get(user)
+    if vaults is None:
+        vaults = index[user] = OOBTree()
+    if vaults.get(vault.getId()) != windows:
+        vaults[vault.getId()] = windows
+
+
+def _unindex_agent(vault, user):
+    vaults = _agent_index(vault).get(user)
+    if vaults is not None and vault.getId() in vaults:
+        del vaults[vault.getId()]
+
+
+def vaults_of_agent(directory, user_id):
+    """``{vault id: {group: windows}}`` of the vaults where ``user_id`` is on the roster.
+
+    Read from an index kept by :func:`sync_roster`, so "my vaults" costs the
+    number of the agent's own mandates, not the number of vaults.
+    """
+    vaults = getattr(aq_base(directory), AGENT_INDEX, {}).get(user_id)
+    return dict(vaults.items()) if vaults is not None else {}
+
+
+def in_force(windows, today):
+    """Whether one of ``windows`` ((start, end) ISO dates, end "" = open) contains ``today``."""
+    return _in_force(windows, today)
 
 
 LOCAL_ROLES_CACHE_PREFIX = "borg.localrole.workspace.checkLocalRolesAllowed:"

@@ -13,6 +13,7 @@ from Acquisition import aq_base
 from ccas.vault import permissions
 from ccas.vault import tombstones
 from ccas.vault.api.errors import VaultError
+from ccas.vault.api.mandates import end_mandates_of_closed_vault
 from ccas.vault.api.vaults import _person_key
 from ccas.vault.api.vaults import OWNER_INDEX
 from ccas.vault.api.vaults import PERSON_INDEX
@@ -217,9 +218,8 @@ def _close(directory, vault, now):
     record = _tombstone_of(vault, now)
     login = vault.owner_login
     owns_account = getattr(directory, OWNER_INDEX, {}).get(login) in (None, vault.getId())
-    # Mandates issue: end every active mandate of this vault here, before it is
-    # deleted (state "revoked"/"expired" with reason "vault closed", roster
-    # emptied, agents told), so that agents' records show why access stopped.
+    # Every mandate still running ends with the vault (roster and agent index emptied).
+    end_mandates_of_closed_vault(vault)
     api.content.transition(obj=vault, transition="close")
     _unindex(directory, vault)
     api.content.delete(obj=vault, check_linkintegrity=False)

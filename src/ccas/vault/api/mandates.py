@@ -279,6 +279,18 @@ def _end(mandate, transition, why, actor=None):
     history.record(vault, action, actor=actor, target=mandate, details={"why": why})
 
 
+def end_mandates_of_closed_vault(vault):
+    """The vault is being deleted: every mandate not ended yet is revoked (system)."""
+    for mandate in mandates_of(vault):
+        if api.content.get_state(mandate) in ("draft", "awaiting_signatures", "active"):
+            with as_system():
+                mandate.ended = PersistentMapping(
+                    when=datetime.now(UTC).isoformat(), why="vault closed", by=clock.CLOCK_ACTOR
+                )
+            _transition(mandate, "revoke")
+    sync(vault)
+
+
 def expire_mandates(portal, now=None):
     """Clock job: active mandates whose end has passed (Europe/Paris) become *expired*."""
     today = clock.paris_now(now).date()
