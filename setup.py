@@ -60,6 +60,7 @@ setup(
         "pillow-heif",
         "pypdf",
         "pypdfium2",
+        "reportlab",
     ],
     extras_require={
         "test": [
