@@ -40,14 +40,14 @@ def test_reading_the_page_of_a_paper_is_traced(paper):
     assert actions(vault)[-1] == "view"
 
 
-def test_a_refused_read_leaves_no_view_line(paper):
+def test_a_refused_read_leaves_a_refused_line_not_a_view(paper):
     vault, document = paper
     before = actions(vault)
     response = requests.get(
         document.absolute_url(), auth=("accueil", PASSWORD), allow_redirects=False
     )
     assert response.status_code != 200
-    assert actions(vault) == before
+    assert actions(vault) == [*before, "refused"]
 
 
 def test_logging_in_is_traced(paper, functional_portal):

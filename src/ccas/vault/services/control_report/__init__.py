@@ -1,0 +1,1 @@
+"""@control-report on a mandate or a vault (per organisation): actions of agents, checked."""

@@ -1,0 +1,1 @@
+"""@mandates, @mandate-sign, @mandate-revoke, @mandate-withdraw and @mandate-form."""

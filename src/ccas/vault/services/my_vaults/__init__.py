@@ -1,0 +1,1 @@
+"""@my-vaults on the vault directory: the current agent's accompaniments (GET)."""
