@@ -315,3 +315,41 @@ def document_info(document):
         "valid_until": document.valid_until.isoformat() if document.valid_until else None,
         "replaces": document.replaces,
     }
+
+
+SCAN_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
+
+
+def scanned_form(data, not_a_scan, name="form"):
+    """The inspected scan of a signed paper form in ``data[name]``, as a ``NamedBlobFile``.
+
+    Inspected like any deposit; only a PDF or a photo is a scan, else a 400
+    ``form_not_a_scan`` with the ``not_a_scan`` (English, French) message.
+    """
+    from ccas.vault.deposit.inspection import DepositRefused
+    from ccas.vault.deposit.inspection import inspect_upload
+    from ccas.vault.settings import get_setting
+    from plone.namedfile.file import NamedBlobFile
+
+    content, filename, declared = uploaded_file(data, name)
+    try:
+        inspected = inspect_upload(
+            content,
+            filename=filename,
+            declared_type=declared,
+            max_size=get_setting("max_upload_size_mb") * 1024 * 1024,
+        )
+    except DepositRefused as error:
+        raise refused(error) from error
+    if inspected.content_type not in SCAN_TYPES:
+        raise RequestError(400, "form_not_a_scan", *not_a_scan, fields={name: not_a_scan})
+    return NamedBlobFile(
+        inspected.data, contentType=inspected.content_type, filename=inspected.filename
+    )
+
+
+def file_info(blob):
+    """Name, type and size of a stored file (never its bytes), or ``None``."""
+    if blob is None:
+        return None
+    return {"filename": blob.filename, "content_type": blob.contentType, "size": blob.getSize()}

@@ -4,22 +4,17 @@ from ccas.vault import permissions
 from ccas.vault.api import vaults as vault_api
 from ccas.vault.api.errors import VaultError
 from ccas.vault.content.vault import CONSENT_METHODS
-from ccas.vault.deposit.inspection import DepositRefused
-from ccas.vault.deposit.inspection import inspect_upload
 from ccas.vault.services.base import boolean
 from ccas.vault.services.base import disable_csrf
+from ccas.vault.services.base import file_info
 from ccas.vault.services.base import invalid_fields
 from ccas.vault.services.base import refused
-from ccas.vault.services.base import RequestError
+from ccas.vault.services.base import scanned_form
 from ccas.vault.services.base import text
-from ccas.vault.services.base import uploaded_file
 from ccas.vault.services.base import VaultService
-from ccas.vault.settings import get_setting
 from plone import api
-from plone.namedfile.file import NamedBlobFile
 
 
-FORM_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 BAD_METHOD = (
     "Choose electronic or paper.",
     "Choisissez electronic (en ligne) ou paper (formulaire papier).",
@@ -34,21 +29,7 @@ def _scanned_form(data):
     """The inspected scan as a ``NamedBlobFile``, ``None`` when absent."""
     if data.get("form") in (None, ""):
         return None
-    content, filename, declared = uploaded_file(data, "form")
-    try:
-        inspected = inspect_upload(
-            content,
-            filename=filename,
-            declared_type=declared,
-            max_size=get_setting("max_upload_size_mb") * 1024 * 1024,
-        )
-    except DepositRefused as error:
-        raise refused(error) from error
-    if inspected.content_type not in FORM_TYPES:
-        raise RequestError(400, "form_not_a_scan", *FORM_NOT_SCAN, fields={"form": FORM_NOT_SCAN})
-    return NamedBlobFile(
-        inspected.data, contentType=inspected.content_type, filename=inspected.filename
-    )
+    return scanned_form(data, FORM_NOT_SCAN)
 
 
 def consent_info(record):
@@ -59,13 +40,7 @@ def consent_info(record):
         "recorded_by": record["recorded_by"],
         "notice_version": record["notice_version"],
         "receive_ccas_letters": record["receive_ccas_letters"],
-        "form": {
-            "filename": form.filename,
-            "content_type": form.contentType,
-            "size": form.getSize(),
-        }
-        if form is not None
-        else None,
+        "form": file_info(form),
     }
 
 

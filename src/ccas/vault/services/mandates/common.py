@@ -4,6 +4,7 @@ from AccessControl import Unauthorized
 from ccas.vault import permissions
 from ccas.vault.api import mandates as mandate_api
 from ccas.vault.lookup import vault_of
+from ccas.vault.services.base import file_info
 from plone import api
 
 
@@ -65,13 +66,7 @@ def person_signature_info(mandate):
         "when": signature.get("when"),
         "method": signature.get("method"),
         "recorded_by": signature.get("recorded_by"),
-        "form": {
-            "filename": form.filename,
-            "content_type": form.contentType,
-            "size": form.getSize(),
-        }
-        if form is not None
-        else None,
+        "form": file_info(form),
     }
 
 

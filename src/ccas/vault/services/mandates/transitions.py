@@ -3,23 +3,17 @@
 from ccas.vault import permissions
 from ccas.vault.api import mandates as mandate_api
 from ccas.vault.api.errors import VaultError
-from ccas.vault.deposit.inspection import DepositRefused
-from ccas.vault.deposit.inspection import inspect_upload
 from ccas.vault.lookup import vault_of
 from ccas.vault.services.base import disable_csrf
 from ccas.vault.services.base import invalid_fields
 from ccas.vault.services.base import refused
-from ccas.vault.services.base import RequestError
+from ccas.vault.services.base import scanned_form
 from ccas.vault.services.base import text
-from ccas.vault.services.base import uploaded_file
 from ccas.vault.services.base import VaultService
 from ccas.vault.services.mandates.common import check_may_see
 from ccas.vault.services.mandates.common import mandate_info
-from ccas.vault.settings import get_setting
-from plone.namedfile.file import NamedBlobFile
 
 
-FORM_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 SIGN_METHODS = ("electronic", "paper")
 SIGNERS = ("agent", "person")
 BAD_METHOD = (
@@ -34,25 +28,6 @@ FORM_NOT_SCAN = (
     "The signed mandate form must be a PDF or a photo.",
     "Le formulaire de mandat signé doit être un PDF ou une photo.",
 )
-
-
-def scanned_form(data):
-    """The inspected scan of the signed paper form as a ``NamedBlobFile``."""
-    content, filename, declared = uploaded_file(data, "form")
-    try:
-        inspected = inspect_upload(
-            content,
-            filename=filename,
-            declared_type=declared,
-            max_size=get_setting("max_upload_size_mb") * 1024 * 1024,
-        )
-    except DepositRefused as error:
-        raise refused(error) from error
-    if inspected.content_type not in FORM_TYPES:
-        raise RequestError(400, "form_not_a_scan", *FORM_NOT_SCAN, fields={"form": FORM_NOT_SCAN})
-    return NamedBlobFile(
-        inspected.data, contentType=inspected.content_type, filename=inspected.filename
-    )
 
 
 class MandateSign(VaultService):
@@ -77,7 +52,7 @@ class MandateSign(VaultService):
             errors["as"] = BAD_SIGNER
         if errors:
             raise invalid_fields(errors)
-        form = scanned_form(data) if method == "paper" else None
+        form = scanned_form(data, FORM_NOT_SCAN) if method == "paper" else None
         disable_csrf(self.request)
         try:
             if method or signer == "person":
