@@ -2,7 +2,9 @@
 
 from ccas.vault.testing import CCAS_VAULT_FUNCTIONAL_TESTING
 from ccas.vault.testing import CCAS_VAULT_INTEGRATION_TESTING
+from datetime import datetime
 from pytest_plone import fixtures_factory
+import pytest
 
 
 pytest_plugins = ["pytest_plone"]
@@ -15,3 +17,15 @@ globals().update(
         )
     )
 )
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """Freeze the vault's clock (Europe/Paris); call it with another moment to move it."""
+    from ccas.vault import clock
+
+    def freeze(moment):
+        monkeypatch.setattr(clock, "paris_now", lambda now=None: moment.replace(tzinfo=clock.PARIS))
+
+    freeze(datetime(2026, 11, 23, 10, 0))
+    return freeze

@@ -42,18 +42,7 @@ REST_ACTIONS = {
     "delete",
     "certify",
 }
-BROWSER_ACTIONS = {
-    "view",
-    "list",
-    "history",
-    "deposit_private",
-    "deposit_shared",
-    "preview",
-    "download",
-    "modify",
-    "delete",
-    "certify",
-}
+BROWSER_ACTIONS = REST_ACTIONS  # every action has a view of its own too
 IDS = [
     f"{actor}-{obj}-{action}-{'allowed' if ok else 'refused'}" for actor, obj, action, ok in CELLS
 ]

@@ -2,7 +2,6 @@
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
-from ccas.vault import clock
 from ccas.vault.api import mandates
 from ccas.vault.api.errors import VaultError
 from ccas.vault.history import api as history
@@ -12,15 +11,14 @@ from datetime import date
 from datetime import datetime
 from plone import api
 from vaults import acting_as
+from vaults import active_mandate
 from vaults import consent_as_owner
 from vaults import deposit_as
+from vaults import END
 from vaults import make_agent
 from vaults import open_vault_as
+from vaults import START
 import pytest
-
-
-START = date(2026, 11, 23)
-END = date(2027, 11, 23)
 
 
 @pytest.fixture
@@ -32,30 +30,6 @@ def vault(portal):
     deposit_as("jdupont", vault["partage"])
     deposit_as("jdupont", vault["prive"])
     return vault
-
-
-@pytest.fixture
-def frozen(monkeypatch):
-    """Freeze the vault's clock (Europe/Paris) at a given moment."""
-
-    def freeze(moment):
-        monkeypatch.setattr(clock, "paris_now", lambda now=None: moment.replace(tzinfo=clock.PARIS))
-
-    freeze(datetime(2026, 11, 23, 10, 0))
-    return freeze
-
-
-def active_mandate(vault, agents=("travailleur",), scopes=("consult",), end=END):
-    with acting_as(vault.owner_login):
-        mandate = mandates.create_mandate(
-            vault, agents=agents, scopes=scopes, start=START, end=end, until_revoked=end is None
-        )
-        mandates.submit(mandate)
-        mandates.sign_as_person(mandate)
-    for agent in agents:
-        with acting_as(agent):
-            mandates.sign_as_agent(mandate)
-    return mandate
 
 
 def can(login, permission, obj):

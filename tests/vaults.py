@@ -89,3 +89,24 @@ def acting_as(login):
         yield
     finally:
         setSecurityManager(previous)
+
+
+START = date(2026, 11, 23)
+END = date(2027, 11, 23)
+
+
+def active_mandate(vault, agents=("travailleur",), scopes=("consult",), end=END):
+    """A mandate of the vault's owner, signed by everybody: active from START to ``end``
+    (``None``: until revoked)."""
+    from ccas.vault.api import mandates
+
+    with acting_as(vault.owner_login):
+        mandate = mandates.create_mandate(
+            vault, agents=agents, scopes=scopes, start=START, end=end, until_revoked=end is None
+        )
+        mandates.submit(mandate)
+        mandates.sign_as_person(mandate)
+    for agent in agents:
+        with acting_as(agent):
+            mandates.sign_as_agent(mandate)
+    return mandate
