@@ -61,6 +61,9 @@ setup(
         "pypdf",
         "pypdfium2",
         "reportlab",
+        "cryptography",
+        "pyHanko",
+        "pyhanko-certvalidator",
     ],
     extras_require={
         "test": [
@@ -73,6 +76,8 @@ setup(
             "build",
             "playwright",
             "ruff",
+            "aiosmtpd",
+            "openapi-spec-validator",
         ],
     },
     entry_points={
