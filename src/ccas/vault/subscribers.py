@@ -17,10 +17,15 @@ def record_certification(document, event):
     if event.transition is None or event.transition.getId() != "certify":
         return
     user = api.user.get_current()
+    certifier = getattr(document, "_v_certifier", None) or {
+        "by": user.getId(),
+        "by_fullname": user.getProperty("fullname", "") or "",
+        "organisation": "",
+    }
     document.certification = PersistentMapping(
-        by=user.getId(),
-        by_fullname=user.getProperty("fullname", "") or "",
-        organisation="",
+        by=certifier["by"],
+        by_fullname=certifier["by_fullname"],
+        organisation=certifier["organisation"],
         at=datetime.now(UTC).isoformat(),
         sha256=document.sha256 or "",
         document_type=document.document_type or "",

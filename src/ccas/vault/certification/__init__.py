@@ -1,0 +1,1 @@
+"""Certification: the CCAS seal (Ed25519), PAdES signatures, verification, integrity checks."""

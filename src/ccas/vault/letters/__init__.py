@@ -1,0 +1,1 @@
+"""Letters pushed by the CCAS GED: delivery, idempotency, parked letters."""

@@ -1,0 +1,1 @@
+"""Notifying a person on their channel: e-mail (MailHost) or SMS (gateway utility)."""

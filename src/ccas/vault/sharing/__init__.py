@@ -1,0 +1,1 @@
+"""Sharing by link: expiring links, access codes, watermarked copies, bundles."""
