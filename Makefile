@@ -12,6 +12,7 @@ ZEO_ADDRESS ?= 127.0.0.1:8100
 SITE_ID ?= ccas
 DATA := var/filestorage
 PYTEST_ARGS ?=
+BENCH ?=
 APT_PACKAGES := chromium fonts-dejavu-core
 
 .PHONY: help install test-deps start start-zeo test lint bench clean
@@ -20,7 +21,7 @@ help:
 	@echo "make start      install, create the demo site (embedded ZODB) and serve http://localhost:$(PORT)/$(SITE_ID)"
 	@echo "make start-zeo  the same site behind a ZEO server and two Zope clients ($(PORT), $(PORT2))"
 	@echo "make test       install everything the tests need and run ruff + the whole pytest suite"
-	@echo "make bench      run the benchmarks in bench/"
+	@echo "make bench      run the benchmarks in bench/ (BENCH=ged_letters: only that one)"
 	@echo "make install    only create $(VENV) and install the add-on with its test extras"
 
 $(BIN)/python:
@@ -50,7 +51,7 @@ test: install test-deps lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH)
 
 start: install
 	$(BIN)/ccas-vault-instance init var/instance --data $(DATA) --host $(HOST) --port $(PORT) >/dev/null

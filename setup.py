@@ -41,7 +41,10 @@ setup(
     packages=find_namespace_packages(where="src", include=["ccas.*"]) + PROFILE_PACKAGES,
     include_package_data=True,
     package_data={
-        "": ["*.zcml", "*.pt", "*.po", "*.pot", "*.mo", "*.css", "*.svg", "*.png", "*.txt"],
+        "": [
+            *("*.zcml", "*.pt", "*.po", "*.pot", "*.mo", "*.css", "*.svg", "*.png", "*.txt"),
+            "*.yaml",
+        ],
         **{name: ["*.xml", "*.txt", "*.cfg", "*.json"] for name in PROFILE_PACKAGES},
     },
     zip_safe=False,
@@ -64,6 +67,7 @@ setup(
         "cryptography",
         "pyHanko",
         "pyhanko-certvalidator",
+        "PyYAML",  # the OpenAPI document (services/openapi)
     ],
     extras_require={
         "test": [
@@ -86,6 +90,9 @@ setup(
             "ccas-vault-instance = ccas.vault.scripts.instance:main",
             "ccas-vault-history-verify = ccas.vault.history.verify:main",
             "ccas-vault-clock = ccas.vault.clock:main",
+            "ccas-vault-integrity = ccas.vault.certification.integrity:main",
+            "ccas-vault-keys = ccas.vault.scripts.keys:main",
+            "ccas-vault-ged-import = ccas.vault.scripts.ged_import:main",
         ],
     },
 )

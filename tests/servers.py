@@ -112,3 +112,16 @@ def zope_server(home, port, env=None, host="127.0.0.1"):
             logs=[log, home / "var" / "log" / "event.log"],
         )
         yield url
+
+
+@contextlib.contextmanager
+def zeo_server(conf, port, env=None, host="127.0.0.1"):
+    """Serve ``conf`` (written by ``write_zeo``) with ``runzeo``; yield the process.
+
+    The logs are ``var/log/console.log`` and ``var/log/zeo.log`` beside ``etc/``.
+    """
+    home = Path(conf).resolve().parent.parent
+    logs = [home / "var" / "log" / name for name in ("console.log", "zeo.log")]
+    with process([str(BIN / "runzeo"), "-C", str(conf)], logs[0], env=env) as proc:
+        wait_until(lambda: port_open(port, host), 180, f"ZEO server {host}:{port}", proc, logs)
+        yield proc

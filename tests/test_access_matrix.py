@@ -28,8 +28,7 @@ REFUSED = {401, 403, 404}
 JSON = {"Accept": "application/json"}
 
 CELLS = list(cells())
-# Actions each channel can perform today.  Sharing has no endpoint before the
-# sharing issue: its cells are checked by permission until then.
+# Actions each channel can perform.  Sharing is also checked by permission.
 REST_ACTIONS = {
     "view",
     "list",
@@ -41,6 +40,7 @@ REST_ACTIONS = {
     "modify",
     "delete",
     "certify",
+    "share",
 }
 BROWSER_ACTIONS = REST_ACTIONS  # every action has a view of its own too
 IDS = [
@@ -48,10 +48,28 @@ IDS = [
 ]
 
 
+_PORTAL = []
+
+
 @pytest.fixture
 def site(matrix):
     portal = matrix["portal"]
+    _PORTAL[:] = [portal]
     return portal.absolute_url()
+
+
+def uid_of(obj_key):
+    return _PORTAL[0].unrestrictedTraverse(OBJECTS[obj_key]["path"]).UID()
+
+
+def share_context_url(site, obj_key):
+    """Where a paper is shared from: its vault (private papers) or the shared space."""
+    space = space_url(site, obj_key)
+    return space.rsplit("/", 1)[0] if space.endswith("/prive") else space
+
+
+def share_body(obj_key):
+    return {"documents": [uid_of(obj_key)], "recipient": "CAF de Démoville", "duration": "1d"}
 
 
 def url_of(site, obj_key):
@@ -130,6 +148,12 @@ def rest(site, actor, obj, action):
         by_workflow = _allowed(workflow, 200) and workflow.json().get("actor") == (auth or [""])[0]
         dedicated = post(f"{api_url}/@certify")
         return by_workflow or _allowed(dedicated, 200)
+    if action == "share":
+        target = share_context_url(site, obj).replace(site, f"{site}/++api++", 1)
+        response = requests.post(
+            f"{target}/@share-links", json=share_body(obj), headers=JSON, auth=auth, timeout=60
+        )
+        return _allowed(response, 201) and "/@@lien#" in response.json()["url"]
     raise AssertionError(f"no REST check for {action}")
 
 
@@ -207,6 +231,27 @@ def browser(site, actor, obj, action):
         return get(f"{url}/@@edit") is not None
     if action == "delete":
         return get(f"{url}/@@delete_confirmation") is not None
+    if action == "share":
+        target = f"{share_context_url(site, obj)}/@@partager"
+        form = get(target)
+        if form is None:
+            return False
+        body = share_body(obj)
+        response = requests.post(
+            target,
+            data={
+                "uids:list": body["documents"],
+                "recipient": body["recipient"],
+                "duration": body["duration"],
+                "form.submitted": "1",
+                **token(form),
+            },
+            auth=auth,
+            timeout=60,
+            allow_redirects=False,
+        )
+        assert response.status_code in REFUSED | {200, 302, 400}, response.status_code
+        return response.status_code == 200 and "/@@lien#" in response.text
     raise AssertionError(f"no browser check for {action}")
 
 

@@ -122,6 +122,16 @@ def test_a_paper_whose_validity_is_extended_becomes_valid_again(vault, portal):
     assert state(document) == "deposited"
 
 
+def test_a_certified_paper_valid_again_is_certified_again(vault, portal):
+    document = paper(vault, "partage", valid_until=TODAY - timedelta(days=1))
+    certify_as("assistante", document, vault)
+    run(portal, NOW)
+    assert state(document) == "expired"
+    document.valid_until = TODAY + timedelta(days=365)
+    assert run(portal, NOW)["renewed"] == 1
+    assert state(document) == "certified"  # the seal did not expire with the paper
+
+
 def test_today_is_the_paris_day(vault, portal):
     """23:30 UTC on 14 June is already 15 June in Paris: a paper valid until 14 June expires."""
     document = paper(vault, valid_until=date(2026, 6, 14))

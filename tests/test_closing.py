@@ -283,7 +283,8 @@ def test_export_shows_the_certification_and_nested_folders(vault):
     path = f"papiers/partage/{CCAS_MAIL_FOLDER_ID}/decision.pdf"
     assert archive.read(path) == letter.file.data
     page = archive.read("index.html").decode("utf-8")
-    assert "Certifié</dt><dd>oui, par Assistante le " in page
+    # The seal names the organisation.
+    assert "Certifié</dt><dd>oui, par Assistante — CCAS le " in page
     (row,) = csv.DictReader(io.StringIO(archive.read("index.csv").decode("utf-8-sig")))
     assert (row["fichier"], row["certifie"], row["certifie_par"]) == (path, "oui", "Assistante")
     assert (row["etat"], row["espace"]) == ("Certifié", "Espace partagé")

@@ -428,3 +428,9 @@ def test_script_succeeds_when_all_is_intact(site_with_vaults, script):
 
 def test_script_refuses_a_missing_path(site_with_vaults, script):
     assert script("--path", "/plone/nowhere")[0] == 2
+
+
+def test_every_action_has_a_label_on_the_history_page():
+    from ccas.vault.browser.views import ACTION_LABELS
+
+    assert set(ACTIONS) == set(ACTION_LABELS)

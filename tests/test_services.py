@@ -619,7 +619,12 @@ def test_a_certifier_certifies_a_paper_of_the_shared_space(vault, http):
     body = response.json()
     assert body["review_state"] == "certified"
     certification = body["certification"]
-    assert (certification["by"], certification["sha256"]) == ("certificateur", document.sha256)
+    # A certified PDF is stored PAdES-signed: the seal names the deposited and the stored bytes.
+    assert (certification["by"], certification["deposited_sha256"]) == (
+        "certificateur",
+        document.sha256,
+    )
+    assert certification["sha256"] == fresh(document).sha256
     entry = history.entries(fresh(vault))[-1]
     assert (entry.action, entry.actor) == ("certify", "certificateur")
 

@@ -10,6 +10,7 @@ package, not in this checkout.
 
 from pathlib import Path
 from servers import run
+from xml.etree import ElementTree
 import json
 import os
 import pytest
@@ -95,5 +96,6 @@ def test_default_profile_installs_from_the_wheel_in_a_fresh_virtualenv(wheel, tm
     assert facts["profiles_dir"].startswith(site_packages)
     assert facts["profile_path"].startswith(facts["profiles_dir"])
     assert str(ROOT) not in facts["profile_path"]
-    assert facts["profile_version"] == ["1000"]
+    metadata = ElementTree.parse(ROOT / "profiles" / "default" / "metadata.xml")
+    assert facts["profile_version"] == [metadata.findtext("version")]
     assert {"Beneficiary", "VaultAgent", "GEDConnector", "RecordsManager"} <= set(facts["roles"])

@@ -130,7 +130,9 @@ def expire_documents(portal, now=None):
                 history.record(vault_of(document), "expired", actor=CLOCK_ACTOR, target=document)
                 expired += 1
             elif state == "expired" and not is_past:
-                api.content.transition(obj=document, transition="renew")
+                # A certified paper stays certified: its seal does not expire with it.
+                renew = "renew_certified" if document.certification else "renew"
+                api.content.transition(obj=document, transition=renew)
                 history.record(vault_of(document), "renewed", actor=CLOCK_ACTOR, target=document)
                 renewed += 1
     return expired, renewed
@@ -151,6 +153,9 @@ def run_clock(portal, now=None):
     now = paris_now(now)
     expired, renewed = expire_documents(portal, now)
     mandates_expired = expire_mandates(portal, now)
+    from ccas.vault.sharing.links import expire_links  # share links past their end
+
+    expire_links(portal, now)
     closed = close_due_vaults(now)
     return {
         "expired": expired,

@@ -184,7 +184,9 @@ def _row(path, folders, document, state, written_sha256):
         origin=ORIGIN_LABELS.get(document.origin, document.origin or ""),
         certified=bool(certification),
         certified_by=certification.get("by_fullname") or certification.get("by") or "",
-        certified_organisation=certification.get("organisation") or "",
+        certified_organisation=(
+            certification.get("organisation_title") or certification.get("organisation") or ""
+        ),
         certified_at=_french_moment(certification.get("at")),
         sha256=document.sha256 or "",
         intact=written_sha256 is not None and written_sha256 == document.sha256,

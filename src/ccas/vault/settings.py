@@ -21,6 +21,28 @@ class IVaultSettings(Interface):
         min=0,
         max=365,
     )
+    key_directory = schema.TextLine(
+        title=_("Folder of the CCAS seal keys"),
+        description=_(
+            "Folder, outside the database, holding the keys that sign certified papers. "
+            "Empty: next to the instance's var folder. The CCAS_VAULT_KEY_DIR environment "
+            "variable overrides it."
+        ),
+        required=False,
+        default="",
+    )
+    seal_name = schema.TextLine(
+        title=_("Name on the CCAS seal"),
+        description=_('For example "CCAS de Lyon". Empty: the site title.'),
+        required=False,
+        default="",
+    )
+    city_name = schema.TextLine(
+        title=_("Name of the town in the watermark of shared copies"),
+        description=_("Empty: the title of the site."),
+        required=False,
+        default="",
+    )
 
 
 def get_setting(name):

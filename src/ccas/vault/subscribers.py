@@ -3,9 +3,6 @@
 from ccas.vault.content.vault_document import IVaultDocument
 from ccas.vault.history import api as history
 from ccas.vault.lookup import vault_of
-from datetime import datetime
-from datetime import UTC
-from persistent.mapping import PersistentMapping
 from plone import api
 from plone.protect.interfaces import IDisableCSRFProtection
 from plone.restapi.services.content.get import ContentGet
@@ -13,24 +10,28 @@ from zope.interface import alsoProvides
 
 
 def record_certification(document, event):
-    """After the ``certify`` transition: who, when, which bytes, and a trace."""
+    """After the ``certify`` transition: seal the paper (PAdES for PDFs) and trace it.
+
+    The certifier is ``document._v_certifier`` when set (the CCAS GED, see
+    ``ccas.vault.api.documents.certify_ged_letter``), else the current user
+    and their organisation.
+    """
     if event.transition is None or event.transition.getId() != "certify":
         return
+    from ccas.vault.certification.certify import certifier_of
+    from ccas.vault.certification.certify import seal_document
+
     user = api.user.get_current()
-    certifier = getattr(document, "_v_certifier", None) or {
-        "by": user.getId(),
-        "by_fullname": user.getProperty("fullname", "") or "",
-        "organisation": "",
-    }
-    document.certification = PersistentMapping(
-        by=certifier["by"],
-        by_fullname=certifier["by_fullname"],
-        organisation=certifier["organisation"],
-        at=datetime.now(UTC).isoformat(),
-        sha256=document.sha256 or "",
-        document_type=document.document_type or "",
+    certifier = getattr(document, "_v_certifier", None) or certifier_of(user)
+    certification = seal_document(document, certifier)
+    history.record(
+        vault_of(document),
+        "certify",
+        actor=certifier["by"] if getattr(document, "_v_certifier", None) else user,
+        target=document,
+        details={"sha256": certification["sha256"], "key_id": certification["key_id"]},
+        organisation=certification["organisation"],
     )
-    history.record(vault_of(document), "certify", actor=user, target=document)
 
 
 def record_deletion(document, event):

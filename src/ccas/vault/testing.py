@@ -8,10 +8,13 @@ from plone.app.testing import PloneSandboxLayer
 from plone.testing import zope
 from plone.testing.zope import WSGI_SERVER_FIXTURE
 import os
+import tempfile
 
 
 os.environ.setdefault("zope_i18n_compile_mo_files", "true")
 os.environ.setdefault("zope_i18n_allowed_languages", "fr en")
+# The CCAS seal keys of the test sites live in a throw-away folder.
+os.environ.setdefault("CCAS_VAULT_KEY_DIR", tempfile.mkdtemp(prefix="ccas-vault-keys-"))
 
 
 class CcasVaultLayer(PloneSandboxLayer):

@@ -3,6 +3,7 @@
 from Acquisition import aq_parent
 from ccas.vault import permissions
 from ccas.vault.api.errors import VaultError
+from ccas.vault.certification.certify import mark_superseded
 from ccas.vault.content.vault_document import ORIGINS
 from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
@@ -117,7 +118,26 @@ def deposit(
         details={"sha256": inspected.sha256, "space": space.getId(), "origin": origin},
         on_behalf_of=on_behalf_of,
     )
+    if certifies_on_deposit(user, space, vault):
+        certify(document)
     return document
+
+
+def certifies_on_deposit(user, space, vault):
+    """True when ``user`` deposits as a certifier: an agent of an organisation that
+    may certify, holding ``VaultCertifier`` on the shared space (never the owner)."""
+    from Acquisition import aq_chain
+    from ccas.vault import roles
+    from ccas.vault.content.spaces import ISharedSpace
+    from ccas.vault.organisations import organisation_of
+
+    if user is None or not any(ISharedSpace.providedBy(obj) for obj in aq_chain(space)):
+        return False
+    local = user.getRolesInContext(space)
+    if roles.VAULT_OWNER in local or roles.VAULT_CERTIFIER not in local:
+        return False
+    organisation = organisation_of(user)
+    return organisation is not None and organisation.may_certify
 
 
 def replace(document, *, data, filename="", declared_type="", issued=None, valid_until=None):
@@ -134,6 +154,9 @@ def replace(document, *, data, filename="", declared_type="", issued=None, valid
             "Ce papier a déjà été remplacé par une version plus récente.",
             code="already_superseded",
         )
+    if document.certification:
+        # Rule 7: a certified paper is replaced only by someone who may certify.
+        check_permission(permissions.CERTIFY, space)
     newer = deposit(
         space,
         data=data,
@@ -150,6 +173,7 @@ def replace(document, *, data, filename="", declared_type="", issued=None, valid
         newer.replaces = document.UID()
         document.replaced_by = newer.UID()
         api.content.transition(obj=document, transition="supersede")
+        mark_superseded(document)
     history.record(
         vault_of(document), "replace", target=document, details={"replaced_by": newer.UID()}
     )

@@ -22,11 +22,25 @@ from persistent.mapping import PersistentMapping
 from plone import api
 from Products.CMFPlone.utils import _createObjectByType
 from unidecode import unidecode
+from zope.event import notify
+from zope.interface.interfaces import ObjectEvent
 
 
 NOTICE_VERSION = "2026-11"
 PERSON_INDEX = "_ccas_person_index"  # normalised "last|first|birth date" -> set of vault ids
 OWNER_INDEX = "_ccas_owner_index"  # login -> vault id
+
+
+class ConsentRecorded(ObjectEvent):
+    """The person's consent was recorded on ``object`` (a vault); ``record`` holds it.
+
+    Fired after the vault opened (first consent) or its consent was completed
+    (e.g. to receive the CCAS's letters): parked GED letters follow it.
+    """
+
+    def __init__(self, vault, record):
+        super().__init__(vault)
+        self.record = record
 
 
 def vault_directory():
@@ -252,4 +266,5 @@ def record_consent(vault, *, method, receive_ccas_letters=None, form=None):
         actor=user,
         details={"method": method, "receive_ccas_letters": str(record["receive_ccas_letters"])},
     )
+    notify(ConsentRecorded(vault, record))
     return record

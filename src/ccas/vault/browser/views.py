@@ -41,6 +41,12 @@ ACTION_LABELS = {
     "renewed": _("Paper valid again"),
     "account_help": _("Account help"),
     "refused": _("Refused file"),
+    "share_opened": _("Shared copy downloaded"),
+    "share_locked": _("Share locked (wrong codes)"),
+    "share_expired": _("End of a share (date reached)"),
+    "letter_parked": _("CCAS letter waiting"),
+    "letter_delivered": _("CCAS letter received"),
+    "letter_discarded": _("CCAS letter discarded"),
 }
 
 

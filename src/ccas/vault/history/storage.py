@@ -23,6 +23,9 @@ ACTIONS = (
     "print",
     "share",
     "unshare",
+    "share_opened",
+    "share_locked",
+    "share_expired",
     "certify",
     "replace",
     "delete",
@@ -40,6 +43,9 @@ ACTIONS = (
     "renewed",
     "account_help",
     "refused",
+    "letter_parked",
+    "letter_delivered",
+    "letter_discarded",
 )
 
 #: Fields of a record, in display order; ``hash`` covers all the others.

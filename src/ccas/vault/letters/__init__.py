@@ -1,1 +1,7 @@
-"""Letters pushed by the CCAS GED: delivery, idempotency, parked letters."""
+"""Letters the CCAS GED pushes into vaults: validation, receipts, parking, delivery.
+
+See docs/decisions/0010-ged-letters.md.
+"""
+
+#: Most letters one batch may carry.
+BATCH_LIMIT = 500

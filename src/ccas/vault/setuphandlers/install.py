@@ -47,6 +47,14 @@ def post_install(context):
     install_user_factory(portal.acl_users)
     ensure_vault_directory(portal)
     ensure_group(roles.BENEFICIARIES_GROUP, "Bénéficiaires du coffre-fort", [roles.BENEFICIARY])
+    ensure_seal_key()
+
+
+def ensure_seal_key():
+    """Create the CCAS seal key (outside the ZODB, see certification/keys.py) if none exists."""
+    from ccas.vault.certification.keys import ensure_key
+
+    return ensure_key()
 
 
 def uninstall(context):

@@ -1,6 +1,9 @@
 """Control panel of document types: list, add, edit and disable (never delete)."""
 
 from ccas.vault import _
+from ccas.vault.controlpanels.base import RegistryAddForm
+from ccas.vault.controlpanels.base import RegistryEditForm
+from ccas.vault.controlpanels.base import RegistryEditView
 from ccas.vault.document_types import add_document_type
 from ccas.vault.document_types import current_language
 from ccas.vault.document_types import get_document_type
@@ -12,27 +15,19 @@ from ccas.vault.document_types import set_enabled
 from ccas.vault.document_types import sort_key
 from ccas.vault.vocabularies.document_types import CATEGORY_TITLES
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
-from plone.registry.interfaces import IRegistry
 from Products.Five import BrowserView
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
-from Products.statusmessages.interfaces import IStatusMessage
-from z3c.form import button
 from z3c.form import field
-from z3c.form import form
 from z3c.form.browser.textlines import TextLinesWidget
 from z3c.form.converter import BaseDataConverter
 from z3c.form.converter import FormatterValidationError
 from z3c.form.interfaces import ITextLinesWidget
-from z3c.form.interfaces import WidgetActionExecutionError
 from z3c.form.widget import FieldWidget
-from zExceptions import NotFound
 from zope import schema
 from zope.component import adapter
-from zope.component import getUtility
 from zope.interface import implementer
 from zope.interface import Interface
 from zope.interface import Invalid
-from zope.publisher.interfaces import IPublishTraverse
 from zope.schema.interfaces import IList
 import re
 
@@ -97,11 +92,6 @@ def _fields(*extra):
     return fields
 
 
-def _go_to_listing(form, message):
-    IStatusMessage(form.request).addStatusMessage(message, "info")
-    form.request.response.redirect(f"{form.context.absolute_url()}/{LISTING}")
-
-
 def _validity(months):
     if not months:
         return _("No expiry")
@@ -146,16 +136,17 @@ class DocumentTypesListing(BrowserView):
         return f"{self.context.absolute_url()}/@@ccas-document-types-add"
 
 
-class DocumentTypeEditForm(form.EditForm):
+class DocumentTypeEditForm(RegistryEditForm):
     """Edit the records of one type (``@@ccas-document-types-edit/<type id>``)."""
 
     fields = _fields()
-    enableCSRFProtection = True
-    type_id = None
-
-    @property
-    def info(self):
-        return get_document_type(self.type_id)
+    records_schema = IDocumentType
+    prefix_root = PREFIX
+    listing = LISTING
+    get_info = staticmethod(get_document_type)
+    set_enabled = staticmethod(set_enabled)
+    disabled_message = _("Document type disabled: it can no longer be chosen, documents keep it.")
+    enabled_message = _("Document type enabled.")
 
     @property
     def label(self):
@@ -167,88 +158,30 @@ class DocumentTypeEditForm(form.EditForm):
     @property
     def description(self):
         if self.info.enabled:
-            return _("Identifier: ${id}", mapping={"id": self.type_id})
+            return _("Identifier: ${id}", mapping={"id": self.entry_id})
         return _(
             "Identifier: ${id}. This type is disabled: it can no longer be chosen.",
-            mapping={"id": self.type_id},
+            mapping={"id": self.entry_id},
         )
 
-    def getContent(self):
-        return getUtility(IRegistry).forInterface(
-            IDocumentType, check=False, prefix=f"{PREFIX}/{self.type_id}"
-        )
 
-    @button.buttonAndHandler(_("Save"), name="save")
-    def handle_save(self, action):
-        data, errors = self.extractData()
-        if errors:
-            self.status = self.formErrorsMessage
-            return
-        self.applyChanges(data)
-        _go_to_listing(self, _("Changes saved."))
-
-    @button.buttonAndHandler(_("Disable"), name="disable", condition=lambda form: form.info.enabled)
-    def handle_disable(self, action):
-        set_enabled(self.type_id, False)
-        _go_to_listing(
-            self, _("Document type disabled: it can no longer be chosen, documents keep it.")
-        )
-
-    @button.buttonAndHandler(
-        _("Enable"), name="enable", condition=lambda form: not form.info.enabled
-    )
-    def handle_enable(self, action):
-        set_enabled(self.type_id, True)
-        _go_to_listing(self, _("Document type enabled."))
-
-    @button.buttonAndHandler(_("Cancel"), name="cancel")
-    def handle_cancel(self, action):
-        _go_to_listing(self, _("Changes canceled."))
-
-
-@implementer(IPublishTraverse)
-class DocumentTypeEditView(ControlPanelFormWrapper):
+class DocumentTypeEditView(RegistryEditView):
     """Control panel page of one type; the type id is the next path segment."""
 
     form = DocumentTypeEditForm
 
-    def publishTraverse(self, request, name):
-        if self.form_instance.type_id is None and get_document_type(name) is not None:
-            self.form_instance.type_id = name
-            return self
-        raise NotFound(name)
 
-    def __call__(self):
-        if self.form_instance.type_id is None:
-            raise NotFound("ccas-document-types-edit")
-        return super().__call__()
-
-
-class DocumentTypeAddForm(form.Form):
+class DocumentTypeAddForm(RegistryAddForm):
     """Register a new type (enabled)."""
 
     fields = _fields(IDocumentTypeAdd)
-    ignoreContext = True
-    enableCSRFProtection = True
     label = _("Add a document type")
-
-    @button.buttonAndHandler(_("Add"), name="add")
-    def handle_add(self, action):
-        data, errors = self.extractData()
-        if errors:
-            self.status = self.formErrorsMessage
-            return
-        type_id = data.pop("type_id")
-        if get_document_type(type_id) is not None:
-            raise WidgetActionExecutionError(
-                "type_id", Invalid(_("A document type with this identifier already exists."))
-            )
-        add_document_type(type_id, **data)
-        _go_to_listing(self, _("Document type added."))
-
-    @button.buttonAndHandler(_("Cancel"), name="cancel")
-    def handle_cancel(self, action):
-        _go_to_listing(self, _("Changes canceled."))
+    id_field = "type_id"
+    listing = LISTING
+    get_info = staticmethod(get_document_type)
+    add = staticmethod(add_document_type)
+    duplicate_message = _("A document type with this identifier already exists.")
+    added_message = _("Document type added.")
 
 
 class DocumentTypeAddView(ControlPanelFormWrapper):

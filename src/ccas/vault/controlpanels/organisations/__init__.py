@@ -1,6 +1,9 @@
 """Control panel of organisations: list, add, edit and disable (never delete)."""
 
 from ccas.vault import _
+from ccas.vault.controlpanels.base import RegistryAddForm
+from ccas.vault.controlpanels.base import RegistryEditForm
+from ccas.vault.controlpanels.base import RegistryEditView
 from ccas.vault.controlpanels.document_types import check_type_id
 from ccas.vault.organisations import add_organisation
 from ccas.vault.organisations import get_organisation
@@ -10,21 +13,11 @@ from ccas.vault.organisations import PREFIX
 from ccas.vault.organisations import set_enabled
 from ccas.vault.vocabularies.organisations import KIND_TITLES
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
-from plone.registry.interfaces import IRegistry
 from Products.Five import BrowserView
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
-from Products.statusmessages.interfaces import IStatusMessage
-from z3c.form import button
 from z3c.form import field
-from z3c.form import form
-from z3c.form.interfaces import WidgetActionExecutionError
-from zExceptions import NotFound
 from zope import schema
-from zope.component import getUtility
-from zope.interface import implementer
 from zope.interface import Interface
-from zope.interface import Invalid
-from zope.publisher.interfaces import IPublishTraverse
 
 
 LISTING = "@@ccas-organisations"
@@ -43,11 +36,6 @@ class IOrganisationAdd(Interface):
 
 def _fields(*extra):
     return field.Fields(*extra) + field.Fields(IOrganisation).omit("enabled")
-
-
-def _go_to_listing(form, message):
-    IStatusMessage(form.request).addStatusMessage(message, "info")
-    form.request.response.redirect(f"{form.context.absolute_url()}/{LISTING}")
 
 
 class OrganisationsListing(BrowserView):
@@ -82,16 +70,17 @@ class OrganisationsListing(BrowserView):
         return f"{self.context.absolute_url()}/@@ccas-organisations-add"
 
 
-class OrganisationEditForm(form.EditForm):
+class OrganisationEditForm(RegistryEditForm):
     """Edit the records of one organisation (``@@ccas-organisations-edit/<id>``)."""
 
     fields = _fields()
-    enableCSRFProtection = True
-    organisation_id = None
-
-    @property
-    def info(self):
-        return get_organisation(self.organisation_id)
+    records_schema = IOrganisation
+    prefix_root = PREFIX
+    listing = LISTING
+    get_info = staticmethod(get_organisation)
+    set_enabled = staticmethod(set_enabled)
+    disabled_message = _("Organisation disabled: it can no longer be chosen, mandates keep it.")
+    enabled_message = _("Organisation enabled.")
 
     @property
     def label(self):
@@ -100,89 +89,30 @@ class OrganisationEditForm(form.EditForm):
     @property
     def description(self):
         if self.info.enabled:
-            return _("Identifier: ${id}", mapping={"id": self.organisation_id})
+            return _("Identifier: ${id}", mapping={"id": self.entry_id})
         return _(
             "Identifier: ${id}. This organisation is disabled: it can no longer be chosen.",
-            mapping={"id": self.organisation_id},
+            mapping={"id": self.entry_id},
         )
 
-    def getContent(self):
-        return getUtility(IRegistry).forInterface(
-            IOrganisation, check=False, prefix=f"{PREFIX}/{self.organisation_id}"
-        )
 
-    @button.buttonAndHandler(_("Save"), name="save")
-    def handle_save(self, action):
-        data, errors = self.extractData()
-        if errors:
-            self.status = self.formErrorsMessage
-            return
-        self.applyChanges(data)
-        _go_to_listing(self, _("Changes saved."))
-
-    @button.buttonAndHandler(_("Disable"), name="disable", condition=lambda form: form.info.enabled)
-    def handle_disable(self, action):
-        set_enabled(self.organisation_id, False)
-        _go_to_listing(
-            self, _("Organisation disabled: it can no longer be chosen, mandates keep it.")
-        )
-
-    @button.buttonAndHandler(
-        _("Enable"), name="enable", condition=lambda form: not form.info.enabled
-    )
-    def handle_enable(self, action):
-        set_enabled(self.organisation_id, True)
-        _go_to_listing(self, _("Organisation enabled."))
-
-    @button.buttonAndHandler(_("Cancel"), name="cancel")
-    def handle_cancel(self, action):
-        _go_to_listing(self, _("Changes canceled."))
-
-
-@implementer(IPublishTraverse)
-class OrganisationEditView(ControlPanelFormWrapper):
+class OrganisationEditView(RegistryEditView):
     """Control panel page of one organisation; its id is the next path segment."""
 
     form = OrganisationEditForm
 
-    def publishTraverse(self, request, name):
-        if self.form_instance.organisation_id is None and get_organisation(name) is not None:
-            self.form_instance.organisation_id = name
-            return self
-        raise NotFound(name)
 
-    def __call__(self):
-        if self.form_instance.organisation_id is None:
-            raise NotFound("ccas-organisations-edit")
-        return super().__call__()
-
-
-class OrganisationAddForm(form.Form):
+class OrganisationAddForm(RegistryAddForm):
     """Register a new organisation (enabled)."""
 
     fields = _fields(IOrganisationAdd)
-    ignoreContext = True
-    enableCSRFProtection = True
     label = _("Add an organisation")
-
-    @button.buttonAndHandler(_("Add"), name="add")
-    def handle_add(self, action):
-        data, errors = self.extractData()
-        if errors:
-            self.status = self.formErrorsMessage
-            return
-        organisation_id = data.pop("organisation_id")
-        if get_organisation(organisation_id) is not None:
-            raise WidgetActionExecutionError(
-                "organisation_id",
-                Invalid(_("An organisation with this identifier already exists.")),
-            )
-        add_organisation(organisation_id, **data)
-        _go_to_listing(self, _("Organisation added."))
-
-    @button.buttonAndHandler(_("Cancel"), name="cancel")
-    def handle_cancel(self, action):
-        _go_to_listing(self, _("Changes canceled."))
+    id_field = "organisation_id"
+    listing = LISTING
+    get_info = staticmethod(get_organisation)
+    add = staticmethod(add_organisation)
+    duplicate_message = _("An organisation with this identifier already exists.")
+    added_message = _("Organisation added.")
 
 
 class OrganisationAddView(ControlPanelFormWrapper):

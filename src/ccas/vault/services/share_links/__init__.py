@@ -1,0 +1,1 @@
+"""@share-links: list, create and revoke share links (see ccas.vault.sharing.links)."""

@@ -1,0 +1,133 @@
+"""@ged-letters: the CCAS GED delivers letters (one, or a batch) and asks for their status.
+
+Only ``Deliver GED letters`` holders (the ``GEDConnector`` accounts, and a
+Manager acting as one) may call these services; they deposit, and read
+nothing but their own receipts.  See docs/api.md, "GED letters".
+"""
+
+from ccas.vault import permissions
+from ccas.vault.letters import BATCH_LIMIT
+from ccas.vault.letters import receipts
+from ccas.vault.letters.delivery import error_body
+from ccas.vault.letters.delivery import receive_letter
+from ccas.vault.letters.delivery import Result
+from ccas.vault.letters.validation import reference_of
+from ccas.vault.security import current_user_id
+from ccas.vault.services.base import disable_csrf
+from ccas.vault.services.base import RequestError
+from ccas.vault.services.base import VaultService
+from ZODB.POSException import ConflictError
+from zope.interface import implementer
+from zope.publisher.interfaces import IPublishTraverse
+import json
+import logging
+import transaction
+
+
+logger = logging.getLogger("ccas.vault.letters")
+
+TOO_MANY = (
+    f"A batch carries at most {BATCH_LIMIT} letters.",
+    f"Un lot contient au plus {BATCH_LIMIT} courriers.",
+)
+NOT_A_LIST = (
+    'Send the letters as a JSON list, or as {"letters": [...]}.',
+    'Envoyez les courriers sous la forme d\'une liste JSON, ou {"letters": [...]}.',
+)
+UNKNOWN_LETTER = (
+    "No letter with this reference was delivered by your account.",
+    "Aucun courrier portant cette référence n'a été déposé par votre compte.",
+)
+INTERNAL = (
+    "This letter could not be received because of an internal error; send it again later.",
+    "Ce courrier n'a pas pu être reçu à cause d'une erreur interne ; renvoyez-le plus tard.",
+)
+
+
+class _GEDService(VaultService):
+    required_permission = permissions.DELIVER_GED_LETTERS
+
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.params = []
+
+    def publishTraverse(self, request, name):
+        self.params.append(name)
+        return self
+
+
+@implementer(IPublishTraverse)
+class GEDLettersPost(_GEDService):
+    """``POST @ged-letters`` (one letter) and ``POST @ged-letters/batch``."""
+
+    def reply(self):
+        disable_csrf(self.request)
+        if self.params == ["batch"]:
+            return self.batch()
+        if self.params:
+            raise RequestError(404, "not_found", "Unknown address.", "Adresse inconnue.")
+        data = self.body()
+        result = receive_letter(data, current_user_id())
+        self.request.response.setStatus(result.status_code)
+        if result.status_code == 201:
+            self.request.response.setHeader("Location", result.body["@id"])
+        return result.body
+
+    def batch(self):
+        try:  # plone.restapi's json_body takes objects only; a batch may be a plain list
+            data = json.loads(self.request.get("BODY") or b"null")
+        except ValueError as error:
+            raise RequestError(
+                400, "invalid_json", str(error), "La demande n'est pas du JSON valide."
+            ) from error
+        letters = data.get("letters") if isinstance(data, dict) else data
+        if not isinstance(letters, list):
+            raise RequestError(400, "invalid_batch", *NOT_A_LIST, fields={"letters": NOT_A_LIST})
+        if len(letters) > BATCH_LIMIT:
+            raise RequestError(400, "batch_too_large", *TOO_MANY, fields={"letters": TOO_MANY})
+        connector = current_user_id()
+        results = []
+        for index, letter in enumerate(letters):
+            result = self.one(letter, connector)
+            results.append(
+                {
+                    "index": index,
+                    "ged_reference": reference_of(letter),
+                    "status": result.status_code,
+                    "body": result.body,
+                }
+            )
+        counts = {}
+        for item in results:
+            counts[str(item["status"])] = counts.get(str(item["status"]), 0) + 1
+        return {"results": results, "items_total": len(results), "statuses": counts}
+
+    @staticmethod
+    def one(letter, connector):
+        """One letter of a batch, in a savepoint: a failing letter leaves nothing behind."""
+        savepoint = transaction.savepoint()
+        try:
+            result = receive_letter(letter, connector)
+        except ConflictError:
+            raise  # the whole batch is retried by the publisher
+        except Exception:
+            savepoint.rollback()
+            logger.exception("GED letter %r not received", reference_of(letter))
+            return Result(500, error_body("internal_error", *INTERNAL))
+        if result.status_code >= 400:
+            savepoint.rollback()
+        return result
+
+
+@implementer(IPublishTraverse)
+class GEDLetterStatus(_GEDService):
+    """``GET @ged-letters/{ged_reference}``: the delivery status, never the content."""
+
+    def reply(self):
+        if len(self.params) != 1:
+            raise RequestError(404, "not_found", "Unknown address.", "Adresse inconnue.")
+        receipt = receipts.get_receipt(self.params[0])
+        # Another connector's letter is answered like an unknown one (no enumeration).
+        if receipt is None or receipt.connector != current_user_id():
+            raise RequestError(404, "unknown_letter", *UNKNOWN_LETTER)
+        return receipt.status_info()

@@ -1,0 +1,1 @@
+"""``@vault-openapi``: the OpenAPI document of the add-on's REST endpoints."""
