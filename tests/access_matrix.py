@@ -50,6 +50,7 @@ PREVIEWS = OWNER | {"reader", "multi"}
 DOWNLOADS = OWNER | {"downloader", "multi"}
 DEPOSITS = OWNER | {"depositor", "certifier", "multi"}
 SHARES = OWNER | {"sharer"}
+GED_DELIVERS = frozenset({"ged", "manager"})  # deliver, never read
 
 # Objects of the matrix data (see matrix_layer.py): vaults in each state, and
 # papers of the open vault in each state and space, plus one paper of a vault
@@ -62,9 +63,10 @@ DOCUMENT_OBJECTS = (
     "doc:expired",
     "doc:superseded",
     "doc:closing",
+    "doc:ged_letter",
 )
 
-VAULT_ACTIONS = ("view", "list", "history", "deposit_private", "deposit_shared")
+VAULT_ACTIONS = ("view", "list", "history", "deposit_private", "deposit_shared", "ged_letter")
 DOCUMENT_ACTIONS = ("list", "view", "preview", "download", "modify", "delete", "certify", "share")
 
 MATRIX = {
@@ -75,21 +77,27 @@ MATRIX = {
     ("vault:awaiting_consent", "history"): OWNER,
     ("vault:awaiting_consent", "deposit_private"): NOBODY,  # no deposit before consent
     ("vault:awaiting_consent", "deposit_shared"): NOBODY,
+    # a letter of the CCAS GED for this vault (POST @ged-letters): parked, never delivered
+    ("vault:awaiting_consent", "ged_letter"): NOBODY,
     ("vault:open", "view"): OWNER,
     ("vault:open", "list"): OWNER,
     ("vault:open", "history"): OWNER | IN_FORCE,
     ("vault:open", "deposit_private"): OWNER,  # never through a mandate
     ("vault:open", "deposit_shared"): DEPOSITS,
+    # the GED service account (or a Manager acting as one) delivers, never reads
+    ("vault:open", "ged_letter"): GED_DELIVERS,
     ("vault:closing", "view"): OWNER,
     ("vault:closing", "list"): OWNER,
     ("vault:closing", "history"): OWNER,
     ("vault:closing", "deposit_private"): NOBODY,  # export window only
     ("vault:closing", "deposit_shared"): NOBODY,
+    ("vault:closing", "ged_letter"): NOBODY,
     ("vault:closed", "view"): NOBODY,
     ("vault:closed", "list"): NOBODY,
     ("vault:closed", "history"): NOBODY,
     ("vault:closed", "deposit_private"): NOBODY,
     ("vault:closed", "deposit_shared"): NOBODY,
+    ("vault:closed", "ged_letter"): NOBODY,
     # a paper of the private space, freshly deposited: never reached by a mandate
     ("doc:private", "list"): OWNER,
     ("doc:private", "view"): OWNER,
@@ -144,6 +152,15 @@ MATRIX = {
     ("doc:closing", "delete"): OWNER,
     ("doc:closing", "certify"): NOBODY,
     ("doc:closing", "share"): NOBODY,
+    # a letter the CCAS GED delivered (certified) into "Courrier du CCAS" of the shared space
+    ("doc:ged_letter", "list"): SEES,
+    ("doc:ged_letter", "view"): SEES,
+    ("doc:ged_letter", "preview"): PREVIEWS,
+    ("doc:ged_letter", "download"): DOWNLOADS,
+    ("doc:ged_letter", "modify"): NOBODY,
+    ("doc:ged_letter", "delete"): OWNER,
+    ("doc:ged_letter", "certify"): NOBODY,
+    ("doc:ged_letter", "share"): SHARES,
 }
 
 

@@ -6,6 +6,7 @@ from ccas.vault.accounts import ensure_group
 from ccas.vault.api import documents
 from ccas.vault.api import mandates
 from ccas.vault.api import vaults as vault_api
+from ccas.vault.letters.delivery import receive_letter
 from ccas.vault.security import as_system
 from ccas.vault.testing import CCAS_VAULT_FIXTURE
 from datetime import date
@@ -19,6 +20,7 @@ from vaults import make_user
 from vaults import open_vault_as
 from vaults import PASSWORD
 from vaults import pdf_bytes
+import base64
 
 
 # actor -> login (None: anonymous); "owner" is resolved per object
@@ -86,6 +88,22 @@ def _mandate(vault, actor, scopes, ends=None):
     return mandate
 
 
+def ged_letter(vault_id, reference):
+    """A letter of the CCAS GED for ``vault_id``, as the GED posts it."""
+    return {
+        "ged_reference": reference,
+        "person": {"vault": vault_id},
+        "document_type": "attestation-domiciliation",
+        "title": "Attestation de domiciliation",
+        "issued": "2026-11-20",
+        "file": {
+            "filename": "attestation.pdf",
+            "content_type": "application/pdf",
+            "data": base64.b64encode(pdf_bytes("Lettre du CCAS")).decode("ascii"),
+        },
+    }
+
+
 def _transition(obj, transition):
     with as_system():
         api.content.transition(obj=obj, transition=transition)
@@ -115,7 +133,11 @@ class MatrixLayer(PloneSandboxLayer):
         awaiting = open_vault_as("accueil", "attente", first="Awa", last="Attente")
         remember("vault:awaiting_consent", awaiting, "attente")
 
-        vault = _consent(open_vault_as("accueil", "proprio", first="Paul", last="Proprio"))
+        vault = _consent(
+            open_vault_as(
+                "accueil", "proprio", first="Paul", last="Proprio", receive_ccas_letters=True
+            )
+        )
         remember("vault:open", vault, "proprio")
         remember("doc:private", deposit_as("proprio", vault["prive"]), "proprio")
         remember("doc:shared", deposit_as("proprio", vault["partage"]), "proprio")
@@ -129,6 +151,11 @@ class MatrixLayer(PloneSandboxLayer):
         with api.env.adopt_user(username="proprio"):
             documents.replace(old, data=pdf_bytes("2026"), filename="avis-2026.pdf")
         remember("doc:superseded", old, "proprio")
+        with api.env.adopt_user(username="ged"):
+            delivered = receive_letter(ged_letter(vault.getId(), "GED-MATRIX-1"), "ged")
+        assert delivered.status_code == 201, delivered.body
+        letter_path = delivered.body["@id"][len(portal.absolute_url()) + 1 :]
+        remember("doc:ged_letter", portal.unrestrictedTraverse(letter_path), "proprio")
 
         closing = _consent(open_vault_as("accueil", "partant", first="Pia", last="Partant"))
         closing_doc = deposit_as("partant", closing["prive"])

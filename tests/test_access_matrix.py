@@ -10,6 +10,7 @@ from access_matrix import DOCUMENT_ACTIONS
 from access_matrix import VAULT_ACTIONS
 from AccessControl import getSecurityManager
 from matrix_layer import credentials
+from matrix_layer import ged_letter
 from matrix_layer import MATRIX_FUNCTIONAL_TESTING
 from matrix_layer import OBJECTS
 from pytest_plone import fixtures_factory
@@ -41,8 +42,9 @@ REST_ACTIONS = {
     "delete",
     "certify",
     "share",
+    "ged_letter",
 }
-BROWSER_ACTIONS = REST_ACTIONS  # every action has a view of its own too
+BROWSER_ACTIONS = REST_ACTIONS - {"ged_letter"}  # the GED has no pages, only its endpoint
 IDS = [
     f"{actor}-{obj}-{action}-{'allowed' if ok else 'refused'}" for actor, obj, action, ok in CELLS
 ]
@@ -65,7 +67,9 @@ def uid_of(obj_key):
 def share_context_url(site, obj_key):
     """Where a paper is shared from: its vault (private papers) or the shared space."""
     space = space_url(site, obj_key)
-    return space.rsplit("/", 1)[0] if space.endswith("/prive") else space
+    if space.endswith("/prive"):
+        return space.rsplit("/", 1)[0]
+    return space.split("/partage/", 1)[0] + "/partage" if "/partage/" in space else space
 
 
 def share_body(obj_key):
@@ -154,6 +158,14 @@ def rest(site, actor, obj, action):
             f"{target}/@share-links", json=share_body(obj), headers=JSON, auth=auth, timeout=60
         )
         return _allowed(response, 201) and "/@@lien#" in response.json()["url"]
+    if action == "ged_letter":
+        letter = ged_letter(url.rsplit("/", 1)[1], f"GED-MATRIX-{actor}-{obj}")
+        response = requests.post(
+            f"{site}/++api++/@ged-letters", json=letter, headers=JSON, auth=auth, timeout=60
+        )
+        if response.status_code == 202:  # parked: not delivered into the vault
+            return False
+        return _allowed(response, 201) and "/partage/courrier-du-ccas/" in response.json()["@id"]
     raise AssertionError(f"no REST check for {action}")
 
 
