@@ -1,0 +1,1 @@
+"""Workflow policies: the rules records managers switch on and off without the ZMI."""
