@@ -17,6 +17,9 @@ import logging
 logger = logging.getLogger(__name__)
 
 FIELD_NAME = "CertificationCCAS"
+#: Bytes reserved for the CMS container: an ECDSA signature with two certificates needs ~2 KB.
+SIGNATURE_RESERVE = 8192
+_SIGNERS = {}  # (key id, key directory) -> pyHanko signer
 
 
 class PdfSigningFailed(Exception):
@@ -36,17 +39,21 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "", directory=None) ->
     from pyhanko_certvalidator.registry import SimpleCertificateStore
 
     key_id = keys.ensure_key(directory)
-    private, cert, root = keys.pdf_material(key_id, directory)
-    der_key = private.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    signer = signers.SimpleSigner(
-        signing_cert=_asn1_cert(cert),
-        signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
-        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(root)]),
-    )
+    signer = _SIGNERS.get((key_id, str(directory)))
+    if signer is None:
+        private, cert, root = keys.pdf_material(key_id, directory)
+        der_key = private.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        signer = signers.SimpleSigner(
+            signing_cert=_asn1_cert(cert),
+            signing_key=asn1_keys.PrivateKeyInfo.load(der_key),
+            cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(root)]),
+        )
+        # One signer per key: asn1crypto then encodes its certificates once, not per PDF.
+        _SIGNERS[(key_id, str(directory))] = signer
     existing = 0
     try:
         writer = IncrementalPdfFileWriter(BytesIO(data), strict=False)
@@ -59,7 +66,8 @@ def sign_pdf(data: bytes, *, reason: str, location: str = "", directory=None) ->
             md_algorithm="sha256",
         )
         out = BytesIO()
-        signers.sign_pdf(writer, meta, signer=signer, output=out)
+        # A fixed reserve skips pyHanko's dry-run signature that estimates it (half the cost).
+        signers.sign_pdf(writer, meta, signer=signer, output=out, bytes_reserved=SIGNATURE_RESERVE)
     except Exception as error:  # pyHanko raises many kinds on odd PDFs
         logger.warning("PAdES signature failed: %s", error)
         raise PdfSigningFailed(str(error)) from error

@@ -16,7 +16,9 @@ from ccas.vault.security import current_user_id
 from ccas.vault.services.base import disable_csrf
 from ccas.vault.services.base import RequestError
 from ccas.vault.services.base import VaultService
-from ZODB.POSException import ConflictError
+from transaction.interfaces import TransientError
+from ZEO.Exceptions import ClientStorageError
+from ZODB.POSException import POSError
 from zope.interface import implementer
 from zope.publisher.interfaces import IPublishTraverse
 import json
@@ -25,6 +27,9 @@ import transaction
 
 
 logger = logging.getLogger("ccas.vault.letters")
+
+#: Errors of the database itself: never a letter's fault, never answered per letter.
+DATABASE_ERRORS = (TransientError, POSError, ClientStorageError)
 
 TOO_MANY = (
     f"A batch carries at most {BATCH_LIMIT} letters.",
@@ -108,8 +113,10 @@ class GEDLettersPost(_GEDService):
         savepoint = transaction.savepoint()
         try:
             result = receive_letter(letter, connector)
-        except ConflictError:
-            raise  # the whole batch is retried by the publisher
+        except DATABASE_ERRORS:
+            # Conflicts are retried by the publisher; a lost ZEO server or another
+            # database fault fails the whole batch, which the GED sends again.
+            raise
         except Exception:
             savepoint.rollback()
             logger.exception("GED letter %r not received", reference_of(letter))
