@@ -81,6 +81,7 @@ setup(
             "playwright",
             "ruff",
             "aiosmtpd",
+            "axe-playwright-python",
             "openapi-spec-validator",
         ],
     },
