@@ -94,6 +94,7 @@ setup(
             "ccas-vault-integrity = ccas.vault.certification.integrity:main",
             "ccas-vault-keys = ccas.vault.scripts.keys:main",
             "ccas-vault-ged-import = ccas.vault.scripts.ged_import:main",
+            "ccas-vault-sign-queue = ccas.vault.certification.signing_queue:main",
         ],
     },
 )

@@ -14,6 +14,12 @@ the page: every letter's bytes differ):
 (d) (c) fed to two Zope clients in parallel (one thread each, N/2 letters each);
 (e), (f) the same as (c), (d) with batches of 25.
 
+The GED paths seal each letter in the request and leave its PAdES signature
+to the signing queue (decision 0014): after (c) the queue is drained in a ZEO
+client process (``signing_queue.drain``, as the clock and
+``ccas-vault-sign-queue`` do) and the drain rate and the end-to-end rate of (c)
+(letters fully signed per second, batch time + drain time) are printed too.
+
 Prints letters/second for each path, the CPU each process used per letter
 (so that work redone after a ConflictError shows), and the ratios (c)/(a),
 (b)/(a) — goal (c) ≥ 3 × (a) — and two clients vs one, (d)/(c) — goal ≥ 1.7
@@ -174,6 +180,40 @@ else:
     print("CONFLICTS " + json.dumps({"retries": retries, "classes": seen}))
 app._p_jar.db().close()
 '''
+
+
+DRAIN = r"""
+import json, sys, time
+from ccas.vault.scripts.instance import _open_app
+from ccas.vault.security import as_system
+from zope.component.hooks import setSite
+
+app = _open_app(sys.argv[1])
+setSite(app[sys.argv[2]])
+from ccas.vault.certification import signing_queue
+
+queued = len(signing_queue.pending())
+began = time.perf_counter()
+with as_system():
+    report = signing_queue.drain()
+elapsed = time.perf_counter() - began
+print("RESULT " + json.dumps({"queued": queued, "signed": report.signed,
+      "failed": len(report.failed), "errors": report.errors, "seconds": elapsed}))
+app._p_jar.db().close()
+"""
+
+
+def drain_queue(root, setup_conf, env):
+    """Drain the PAdES signing queue in a ZEO client process (as the clock or
+    ``ccas-vault-sign-queue`` do); ``(signed, seconds spent in drain())``."""
+    script = root / "drain.py"
+    script.write_text(DRAIN)
+    result = run(str(BIN / "python"), str(script), setup_conf, SITE_ID, env=env, cwd=root)
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("RESULT ")]
+    outcome = json.loads(line[len("RESULT ") :])
+    if outcome["failed"] or outcome["errors"]:
+        raise RuntimeError(f"signing queue: {outcome}")
+    return outcome["signed"], outcome["seconds"]
 
 
 def pdf(rng, reference, size=100_000):
@@ -456,6 +496,19 @@ def main():
                 f"({key}) {label:40} {rate:7.2f} letters/s  ({count} in {elapsed:.1f} s)",
                 flush=True,
             )
+            if key == "b":  # empty the queue (warm-up and (b)) before measuring its drain
+                drain_queue(root, setup_conf, {**os.environ, **env})
+            if key == "c":
+                signed, drained = drain_queue(root, setup_conf, {**os.environ, **env})
+                rates["drain"] = signed / drained
+                rates["c_end_to_end"] = count / (elapsed + drained)
+                print(
+                    f"    (c) queued PAdES signatures drained: {rates['drain']:7.2f} letters/s "
+                    f"({signed} in {drained:.1f} s, one transaction each, 1 process)\n"
+                    f"    (c) end to end, fully signed:       {rates['c_end_to_end']:7.2f} "
+                    f"letters/s (batch time + drain time)",
+                    flush=True,
+                )
 
         def both(parts, size):
             with ThreadPoolExecutor(2) as pool:
@@ -500,8 +553,17 @@ def main():
     single_ratio = rates["b"] / rates["a"]
     two_ratio = rates["d"] / rates["c"]
     two_small = rates["f"] / rates["e"]
+    end_to_end_ratio = rates["c_end_to_end"] / rates["a"]
+    print(
+        "In the request of (b)-(f): inspection, deposit, indexing, the Ed25519 seal "
+        "(certification, registry), history lines, receipt, notification (queued after "
+        "commit).\nQueued (signing queue, decision 0014): the PAdES signature embedded in "
+        "the PDF, its second seal and history line.  (a) does none of this."
+    )
     print(
         f"ged-letters: (c)/(a) = {batch_ratio:.2f} (goal >= {TARGET_BATCH_RATIO}), "
+        f"end to end incl. drain (c)/(a) = {end_to_end_ratio:.2f}, "
+        f"drain {rates['drain']:.1f} letters/s; "
         f"(b)/(a) = {single_ratio:.2f}; 2 clients / 1 client = {two_ratio:.2f} by {BATCH} "
         f"(goal >= {TARGET_TWO_CLIENTS}), {two_small:.2f} by {SMALL_BATCH}; "
         f"{os.cpu_count()} CPUs"

@@ -3,6 +3,7 @@
 from ccas.vault.testing import CCAS_VAULT_FUNCTIONAL_TESTING
 from ccas.vault.testing import CCAS_VAULT_INTEGRATION_TESTING
 from datetime import datetime
+from matrix_layer import MATRIX_FUNCTIONAL_TESTING
 from pytest_plone import fixtures_factory
 import pytest
 
@@ -17,6 +18,9 @@ globals().update(
         )
     )
 )
+# The access matrix's data (tests/matrix_layer.py), for the test classes that ask for
+# ``matrix``: set up for them only, torn down after them (no session fixture).
+globals().update(fixtures_factory(((MATRIX_FUNCTIONAL_TESTING, "matrix"),), keep_session=False))
 
 
 @pytest.fixture

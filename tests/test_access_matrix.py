@@ -11,18 +11,13 @@ from access_matrix import VAULT_ACTIONS
 from AccessControl import getSecurityManager
 from matrix_layer import credentials
 from matrix_layer import ged_letter
-from matrix_layer import MATRIX_FUNCTIONAL_TESTING
 from matrix_layer import OBJECTS
-from pytest_plone import fixtures_factory
 from vaults import acting_as
 from vaults import pdf_bytes
 import base64
 import pytest
 import re
 import requests
-
-
-globals().update(fixtures_factory(((MATRIX_FUNCTIONAL_TESTING, "matrix"),), keep_session=False))
 
 
 REFUSED = {401, 403, 404}

@@ -61,3 +61,24 @@ def ensure_group(group_id, title, roles=()):
             api.group.grant_roles(groupname=group_id, roles=sorted(missing))
             group = api.group.get(groupname=group_id)
     return group
+
+
+def password_failure(password):
+    """Why Plone's password policy refuses ``password`` (a message), or ``None`` when it is fine."""
+    return api.portal.get_tool("portal_registration").testPasswordValidity(password)
+
+
+def set_password(login, password):
+    """Give the account ``login`` a new password after the policy check (``ValueError`` if refused).
+
+    Used by :mod:`ccas.vault.account`: the person types the new password; no
+    agent ever chooses or sees it.
+    """
+    member = get_account(login)
+    if member is None:
+        raise ValueError(f"No account {login!r}")
+    failure = password_failure(password)
+    if failure:
+        raise ValueError(failure)
+    api.portal.get_tool("acl_users").userSetPassword(member.getId(), password)
+    return member

@@ -121,11 +121,14 @@ def expire_documents(portal, now=None):
     )
     documents = [brain._unrestrictedGetObject() for brain in brains]
     expired = renewed = 0
+    from ccas.vault.policies.expiry import flag_only  # workflow policy: only a badge
+
+    flag = flag_only()
     with as_system():
         for document in documents:
             state = api.content.get_state(document)
             is_past = _expired(_as_date(document.valid_until), today)
-            if state in VALID_STATES and is_past:
+            if state in VALID_STATES and is_past and not flag:
                 api.content.transition(obj=document, transition="expire")
                 history.record(vault_of(document), "expired", actor=CLOCK_ACTOR, target=document)
                 expired += 1
@@ -141,7 +144,10 @@ def expire_documents(portal, now=None):
 def run_clock(portal, now=None):
     """Run every clock job once; return the counts of what each did.
 
-    Keys: ``expired`` and ``renewed`` (papers), ``mandates_expired``, ``closed`` (vaults).
+    Keys: ``expired`` and ``renewed`` (papers), ``mandates_expired``, ``closed`` (vaults),
+    and ``tombstones_purged`` when tombstones older than the ``closing-rules``
+    policy's retention were deleted.
+    Expiry reminders (:mod:`ccas.vault.account.reminders`) are sent too, not counted here.
 
     Needs ``Run clock jobs``, which only the system user holds.  ``now``
     (aware, or naive Paris time) defaults to the current time.
@@ -152,17 +158,29 @@ def run_clock(portal, now=None):
     check_permission(permissions.RUN_CLOCK, portal)
     now = paris_now(now)
     expired, renewed = expire_documents(portal, now)
+    from ccas.vault.account.recovery import purge_throttle
+    from ccas.vault.account.reminders import send_reminders  # before the expiry date
+
+    send_reminders(portal, now)  # idempotent: once per (paper, end date, delay)
+    purge_throttle(now)
     mandates_expired = expire_mandates(portal, now)
     from ccas.vault.sharing.links import expire_links  # share links past their end
 
     expire_links(portal, now)
     closed = close_due_vaults(now)
-    return {
+    from ccas.vault.policies.closing import tombstone_retention_days
+    from ccas.vault.tombstones import purge_tombstones
+
+    purged = purge_tombstones(tombstone_retention_days(), now.date())
+    counts = {
         "expired": expired,
         "renewed": renewed,
         "mandates_expired": mandates_expired,
         "closed": len(closed),
     }
+    if purged:
+        counts["tombstones_purged"] = purged
+    return counts
 
 
 def summary(counts):
@@ -213,6 +231,15 @@ def _run_in_transaction(site, now):
     raise AssertionError("unreachable")
 
 
+def _drain_signing_queue():
+    """PAdES-sign the GED letters left in the signing queue (decision 0014), one
+    transaction each."""
+    from ccas.vault.certification import signing_queue
+
+    with as_system():
+        return signing_queue.drain()
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="ccas-vault-clock", description="Run the ccas.vault clock jobs once."
@@ -232,9 +259,12 @@ def main(argv=None):
         setSite(app[args.site])
         try:
             counts = _run_in_transaction(app[args.site], now)
+            signing = _drain_signing_queue()
         finally:
             setSite(previous)
     print(summary(counts))
+    if signing.signed or signing.failed or signing.errors:
+        print(signing.summary())
     return 0
 
 

@@ -16,20 +16,33 @@ def record_certification(document, event):
     ``ccas.vault.api.documents.certify_ged_letter``), else the current user
     and their organisation.
     """
-    if event.transition is None or event.transition.getId() != "certify":
+    # validate_certification: the four-eyes policy (ccas.vault.policies.four_eyes).
+    if event.transition is None or event.transition.getId() not in (
+        "certify",
+        "validate_certification",
+    ):
         return
     from ccas.vault.certification.certify import certifier_of
     from ccas.vault.certification.certify import seal_document
+    from ccas.vault.certification.four_eyes import take_request
 
     user = api.user.get_current()
     certifier = getattr(document, "_v_certifier", None) or certifier_of(user)
-    certification = seal_document(document, certifier)
+    requester = take_request(document) if event.transition.getId() != "certify" else None
+    certification = seal_document(document, certifier, requester=requester)
     history.record(
         vault_of(document),
         "certify",
-        actor=certifier["by"] if getattr(document, "_v_certifier", None) else user,
+        # ``history_actor``: the GED's account, already looked up once per batch.
+        actor=(certifier.get("history_actor") or certifier["by"])
+        if getattr(document, "_v_certifier", None)
+        else user,
         target=document,
-        details={"sha256": certification["sha256"], "key_id": certification["key_id"]},
+        details={
+            "sha256": certification["sha256"],
+            "key_id": certification["key_id"],
+            **({"requested_by": requester["requested_by"]} if requester else {}),
+        },
         organisation=certification["organisation"],
     )
 

@@ -99,3 +99,34 @@ def list_tombstones(directory=None):
     """Every tombstone, oldest first, as plain dicts (copies) for the indicators."""
     tree = getattr(_directory(directory), TOMBSTONES, None)
     return [_copy(record) for record in tree.values()] if tree is not None else []
+
+
+def purgeable(retention_days, today=None, directory=None):
+    """Keys of the tombstones closed more than ``retention_days`` days before ``today``.
+
+    ``retention_days`` 0 (or ``None``) means "kept for ever": nothing is purgeable.
+    """
+    if not retention_days:
+        return []
+    from ccas.vault.clock import paris_now
+    from datetime import timedelta
+
+    today = today or paris_now().date()
+    limit = today - timedelta(days=retention_days)
+    try:
+        tree = getattr(_directory(directory), TOMBSTONES, None)
+    except KeyError:  # no vault directory (yet)
+        return []
+    if tree is None:
+        return []
+    return [seq for seq, record in tree.items() if record["closed"] < limit]
+
+
+def purge_tombstones(retention_days, today=None, directory=None):
+    """Delete the tombstones older than the retention (clock job, idempotent); return how many."""
+    keys = purgeable(retention_days, today, directory)
+    if keys:
+        tree = getattr(_directory(directory), TOMBSTONES)
+        for seq in keys:
+            del tree[seq]
+    return len(keys)

@@ -47,6 +47,7 @@ def deposit(
     origin="upload",
     health_confirmed=False,
     on_behalf_of="",
+    inspected=None,
 ):
     """Store a paper in ``space`` (a private or shared space) and return it.
 
@@ -70,8 +71,12 @@ def deposit(
         raise VaultError(f"Unknown origin {origin!r}", "Origine inconnue.", code="unknown_origin")
     if info.health and not health_confirmed:
         raise HealthConfirmationRequired(info.label_en)
+    if inspected is not None and inspected.data != data:
+        inspected = None  # not the inspection of these bytes: inspect them
     try:
-        inspected = inspect_upload(
+        # ``inspected``: what inspect_upload answered for exactly these bytes (the GED
+        # letters are inspected when parsed), so that they are not inspected twice.
+        inspected = inspected or inspect_upload(
             data,
             filename=filename,
             declared_type=declared_type,
@@ -188,6 +193,11 @@ def certify(document):
     ``@workflow`` REST endpoint and this function behave the same.
     """
     check_permission(permissions.CERTIFY, document)
+    from ccas.vault.certification import four_eyes
+
+    if four_eyes.is_active():
+        # Four-eyes policy: ask (deposited) or validate (pending_certification).
+        return four_eyes.certify_step(document)
     api.content.transition(obj=document, transition="certify")
     return document.certification
 
@@ -196,15 +206,20 @@ def certify(document):
 GED_CERTIFIER = {"by": "ged", "by_fullname": "GED du CCAS", "organisation": "ccas"}
 
 
-def certify_ged_letter(document):
+def certify_ged_letter(document, queue_pades=False, history_actor=None):
     """Certify a letter the CCAS GED delivered: the seal names the CCAS GED, not a person.
+
+    ``queue_pades``: seal now, PAdES-sign later (the signing queue, decision 0014).
+    ``history_actor``: the user object of ``GED_CERTIFIER["by"]`` when the caller has it.
 
     The GED connector holds no ``Certify document`` permission: the transition
     runs as the system and :func:`ccas.vault.subscribers.record_certification`
     takes the certifier from ``_v_certifier``.
     """
     with as_system():
-        document._v_certifier = dict(GED_CERTIFIER)
+        document._v_certifier = dict(
+            GED_CERTIFIER, queue_pades=queue_pades, history_actor=history_actor
+        )
         try:
             api.content.transition(obj=document, transition="certify")
         finally:

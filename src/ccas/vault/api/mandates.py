@@ -103,11 +103,32 @@ def create_mandate(
             "Choisissez ce que l'agent peut faire.",
             code="bad_scopes",
         )
+    rules = _rules()
+    offered = set(rules["scopes"])
+    if not scopes <= offered:
+        raise VaultError(
+            f"These actions are not offered by the CCAS: {', '.join(sorted(scopes - offered))}",
+            "Le CCAS ne propose pas ces actions dans un mandat : "
+            f"{', '.join(sorted(scopes - offered))}.",
+            code="scope_not_offered",
+        )
     start = start or clock.paris_now().date()
+    if until_revoked and not rules["allow_until_revoked"]:
+        raise VaultError(
+            "A mandate cannot last until revoked here: give an end date",
+            "Un mandat doit avoir une date de fin. Choisissez-la.",
+            code="until_revoked_not_allowed",
+        )
     if until_revoked:
         end = None
     elif end is None:
-        end = _add_months(start, DEFAULT_MONTHS)
+        end = _add_months(start, rules["default_months"])
+    if rules["max_months"] and end is not None and end > _add_months(start, rules["max_months"]):
+        raise VaultError(
+            f"A mandate lasts {rules['max_months']} months at most",
+            f"Un mandat dure au plus {rules['max_months']} mois. Choisissez une fin plus proche.",
+            code="mandate_too_long",
+        )
     if end is not None and end < start:
         raise VaultError(
             "The end comes before the start", "La fin est avant le début.", code="bad_dates"
@@ -137,6 +158,13 @@ def create_mandate(
         details={"agents": " ".join(agents), "scopes": " ".join(sorted(scopes))},
     )
     return mandate
+
+
+def _rules():
+    """The records managers' mandate rules (``mandate-rules`` workflow policy)."""
+    from ccas.vault.policies.mandates import mandate_rules
+
+    return mandate_rules()
 
 
 def _add_months(start, months):
@@ -231,7 +259,12 @@ def sign_as_agent(mandate):
 
 
 def _activate_if_signed(mandate):
-    if mandate.person_signature and set(mandate.agent_signatures) >= set(mandate.agents):
+    signature = mandate.person_signature
+    # Policy "mandate-rules": without online agent signatures, the paper form
+    # (signed by the person and every agent, attached by an agent) is enough.
+    on_paper = bool(signature) and signature.get("method") == "paper"
+    paper_enough = on_paper and not _rules()["agents_sign_online"]
+    if signature and (paper_enough or set(mandate.agent_signatures) >= set(mandate.agents)):
         _transition(mandate, "activate")
         sync(vault_of(mandate))
 

@@ -140,6 +140,7 @@ def open_vault(
     receive_ccas_letters=False,
     ged_person_ids=(),
     allow_duplicate=False,
+    recovery_answers=None,
 ):
     """Open a vault for a person, who may have no e-mail address.
 
@@ -147,7 +148,12 @@ def open_vault(
     the agent never chooses it), the vault in *awaiting consent*, its private
     and shared spaces, and the first history entry.  Nothing can be deposited
     before :func:`record_consent`.  Needs ``Open vault`` on the directory.
+    ``recovery_answers`` (``{question id: answer}``, two or more) are the
+    personal questions chosen to recover a lost password (kept hashed).
     """
+    from ccas.vault.account.recovery import check_answers
+    from ccas.vault.account.recovery import set_questions
+
     directory = vault_directory()
     check_permission(permissions.OPEN_VAULT, directory)
     agent = api.user.get_current()
@@ -159,6 +165,8 @@ def open_vault(
         raise VaultError("E-mail channel without an address", "Il faut une adresse e-mail.")
     if contact_channel == "sms" and not phone:
         raise VaultError("SMS channel without a phone number", "Il faut un numéro de téléphone.")
+    if recovery_answers:
+        check_answers(recovery_answers)  # before anything is created
     key = _person_key(last_name, first_name, birth_date)
     person_index = _index(directory, PERSON_INDEX)
     if not allow_duplicate and person_index.get(key):
@@ -216,6 +224,8 @@ def open_vault(
         )
     person_index.setdefault(key, OOBTree())[vault_id] = True
     _index(directory, OWNER_INDEX)[login] = vault_id
+    if recovery_answers:
+        set_questions(vault, recovery_answers)
     history.record(
         vault, "open", actor=agent, details={"login": login, "notice_version": NOTICE_VERSION}
     )

@@ -76,14 +76,53 @@ class DepositForm(BrowserView):
 
 
 class CertifyForm(BrowserView):
-    """``@@certify`` on a paper (``Certify document``): confirm, then certify."""
+    """``@@certify`` on a paper (``Certify document``): confirm, then certify.
+
+    With the four-eyes policy (``ccas.vault.policies.four_eyes``): "ask for the
+    certification" on a deposited paper; "validate" or "refuse" (with a reason)
+    on a paper awaiting certification.
+    """
 
     template = ViewPageTemplateFile("templates/certify.pt")
+    error = None
+
+    def four_eyes(self):
+        from ccas.vault.certification import four_eyes
+
+        return four_eyes.is_active()
+
+    def state(self):
+        return api.content.get_state(self.context)
+
+    def request_info(self):
+        from ccas.vault.certification import four_eyes
+
+        return four_eyes.pending_request(self.context)
 
     def __call__(self):
         if self.request.method == "POST" and self.request.form.get("form.submitted"):
             CheckAuthenticator(self.request)
-            documents.certify(self.context)
-            api.portal.show_message(_("Paper certified."), request=self.request)
-            return self.request.response.redirect(self.context.absolute_url(), status=303)
+            message = self.submit()
+            if message is not None:
+                api.portal.show_message(message, request=self.request)
+                return self.request.response.redirect(self.context.absolute_url(), status=303)
+            self.request.response.setStatus(400)
         return self.template()
+
+    def submit(self):
+        from ccas.vault.certification import four_eyes
+
+        try:
+            if self.request.form.get("reject"):
+                four_eyes.reject_certification(self.context, self.request.form.get("reason", ""))
+                return _("Certification refused.")
+            was_pending = self.state() == four_eyes.PENDING
+            documents.certify(self.context)
+        except VaultError as refusal:
+            self.error = refusal.message_fr
+            return None
+        if self.state() == four_eyes.PENDING:
+            return _(
+                "Certification requested: a second agent of your organisation must validate it."
+            )
+        return _("Certification validated.") if was_pending else _("Paper certified.")

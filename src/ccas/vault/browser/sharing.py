@@ -73,7 +73,21 @@ class ShareForm(BrowserView):
     result_template = ViewPageTemplateFile("templates/share_result.pt")
     error = None
     link = token = code = None
-    durations = DURATION_CHOICES
+
+    @property
+    def durations(self):
+        """The durations the CCAS offers (workflow policy ``sharing-rules``)."""
+        from ccas.vault.policies.sharing import sharing_rules
+
+        offered = sharing_rules()["durations"]
+        return tuple(choice for choice in DURATION_CHOICES if choice[0] in offered)
+
+    @property
+    def code_required(self):
+        """True when the CCAS gives every link an access code."""
+        from ccas.vault.policies.sharing import sharing_rules
+
+        return sharing_rules()["code_required"]
 
     def papers(self):
         """``[{"label", "papers": [{"uid", "title", "id"}]}]`` the current user may share."""

@@ -41,8 +41,12 @@ def _reason(certifier, title):
     return f"Document certifié par {title or 'le CCAS'} ({who})"
 
 
-def seal_document(document, certifier):
+def seal_document(document, certifier, requester=None):
     """Certify ``document`` for ``certifier``; return the new ``document.certification``.
+
+    ``requester`` (four-eyes certification, :mod:`ccas.vault.certification.four_eyes`):
+    ``{"requested_by", "requested_by_fullname", "requested_at"}`` of the agent who
+    asked; the seal then names both agents (``by`` is the one who validated).
 
     A PDF is first signed (PAdES) and stored signed, so that what the person
     downloads is what verifies; ``document.sha256`` becomes the hash of the
@@ -53,7 +57,9 @@ def seal_document(document, certifier):
     deposited = document.sha256 or hashlib.sha256(data).hexdigest()
     title = organisation_title(certifier["organisation"])
     pdf_signed = False
-    if file.contentType == PDF:
+    # GED letters delivered by REST: PAdES later, by the signing queue (decision 0014).
+    queued = file.contentType == PDF and bool(certifier.get("queue_pades"))
+    if file.contentType == PDF and not queued:
         try:
             data = pades.sign_pdf(data, reason=_reason(certifier, title), location=seal_name())
             pdf_signed = True
@@ -73,6 +79,7 @@ def seal_document(document, certifier):
         organisation_title=title,
         origin=document.origin or "",
         certified_at=now_iso(),
+        **(requester or {}),
     )
     payload = json.loads(seal["payload"])
     document.certification = PersistentMapping(
@@ -88,7 +95,13 @@ def seal_document(document, certifier):
         pdf_signed=pdf_signed,
         **seal,
     )
+    if requester:
+        document.certification.update(requester, validated_by=payload["by"])
     registry.register(seal)
+    if queued:
+        from ccas.vault.certification import signing_queue
+
+        signing_queue.enqueue(document)
     return document.certification
 
 

@@ -42,6 +42,23 @@ class MissingKey(LookupError):
     """A key or certificate is missing from the key directory."""
 
 
+#: path -> ((mtime_ns, size, inode), parsed value): the files of the key directory are
+#: read and parsed once per process, and again whenever one changes (rotation, restore).
+_FILE_CACHE = {}
+
+
+def _cached(path: Path, parse):
+    """``parse(bytes of path)``, cached while the file's mtime, size and inode stay the same."""
+    stat = path.stat()
+    stamp = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    hit = _FILE_CACHE.get(str(path))
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    value = parse(path.read_bytes())
+    _FILE_CACHE[str(path)] = (stamp, value)
+    return value
+
+
 def _default_directory():
     """``<INSTANCE_HOME or CLIENT_HOME>/../ccas-vault-keys``, else ``./var/ccas-vault-keys``.
 
@@ -182,7 +199,7 @@ def current_key_id(directory=None) -> str | None:
     """The id of the active key, or ``None`` when there is none yet."""
     path = Path(directory or key_directory()) / CURRENT
     try:
-        key_id = path.read_text().strip()
+        key_id = _cached(path, lambda data: data.decode().strip())
     except FileNotFoundError:
         return None
     return key_id if _KEY_ID.match(key_id) else None
@@ -218,7 +235,7 @@ def _path(key_id, suffix, directory=None):
 
 def certificate(key_id, directory=None) -> x509.Certificate:
     """The CCAS certificate (Ed25519) of ``key_id``."""
-    return x509.load_pem_x509_certificate(_path(key_id, ".pem", directory).read_bytes())
+    return _cached(_path(key_id, ".pem", directory), x509.load_pem_x509_certificate)
 
 
 def public_key(key_id, directory=None) -> ed25519.Ed25519PublicKey:
@@ -226,16 +243,17 @@ def public_key(key_id, directory=None) -> ed25519.Ed25519PublicKey:
 
 
 def private_key(key_id, directory=None) -> ed25519.Ed25519PrivateKey:
-    data = _path(key_id, ".key", directory).read_bytes()
+    return _cached(_path(key_id, ".key", directory), _load_private)
+
+
+def _load_private(data):
     return serialization.load_pem_private_key(data, password=None)
 
 
 def pdf_material(key_id, directory=None):
     """``(private key, certificate, root certificate)`` that sign PDFs for ``key_id``."""
-    key = serialization.load_pem_private_key(
-        _path(key_id, ".pdf.key", directory).read_bytes(), password=None
-    )
-    cert = x509.load_pem_x509_certificate(_path(key_id, ".pdf.pem", directory).read_bytes())
+    key = _cached(_path(key_id, ".pdf.key", directory), _load_private)
+    cert = _cached(_path(key_id, ".pdf.pem", directory), x509.load_pem_x509_certificate)
     return key, cert, certificate(key_id, directory)
 
 

@@ -30,6 +30,8 @@ PAYLOAD_KEYS = (
     "organisation_title",
     "origin",
 )
+#: Only in the seals of a four-eyes certification: who asked (``by`` validated).
+REQUEST_KEYS = ("requested_by", "requested_by_fullname", "requested_at")
 
 
 def canonical(payload: dict) -> bytes:
@@ -54,6 +56,7 @@ def make_seal(
     deposited_sha256=None,
     certified_at=None,
     directory=None,
+    **request,
 ):
     """Sign a new seal with the current key; return ``{"payload", "signature", "key_id"}``.
 
@@ -71,6 +74,10 @@ def make_seal(
         "organisation_title": organisation_title or "",
         "origin": origin or "",
     }
+    unknown = set(request) - set(REQUEST_KEYS)
+    if unknown:
+        raise TypeError(f"Unknown seal fields: {sorted(unknown)}")
+    payload.update({key: value or "" for key, value in request.items()})
     key_id = keys.ensure_key(directory)
     data = canonical(payload)
     signature = keys.private_key(key_id, directory).sign(data)

@@ -27,6 +27,8 @@ ACTIONS = (
     "share_locked",
     "share_expired",
     "certify",
+    "certification_requested",
+    "certification_rejected",
     "replace",
     "delete",
     "consent",
@@ -42,10 +44,24 @@ ACTIONS = (
     "expired",
     "renewed",
     "account_help",
+    # account recovery and reminders (ccas.vault.account): never a secret in the details
+    "password_reset_started",
+    "password_reset_completed",
+    "password_changed",
+    "account_locked",
+    "recovery_options_changed",
+    "reminder_sent",
     "refused",
     "letter_parked",
     "letter_delivered",
     "letter_discarded",
+    "pdf_signed",
+    "pdf_signing_failed",
+    # site configuration history (workflow policies, imports): on the portal
+    "policy_applied",
+    "policy_reverted",
+    "policy_refused",
+    "configuration_imported",
 )
 
 #: Fields of a record, in display order; ``hash`` covers all the others.

@@ -96,8 +96,14 @@ def deliver(vault, letter, receipt, data=None):
             issued=letter.issued,
             valid_until=letter.valid_until,
             origin="ged",
+            inspected=getattr(letter, "inspected", None) if data is None else None,
         )
-    documents.certify_ged_letter(document)
+    # Sealed now; the PAdES signature of a PDF is made by the signing queue (decision 0014).
+    documents.certify_ged_letter(
+        document,
+        queue_pades=True,
+        history_actor=parking.user_of(documents.GED_CERTIFIER["by"]),
+    )
     receipt.status = receipts.DELIVERED
     receipt.delivered_at = receipts.now_iso()
     receipt.vault_id = vault.getId()

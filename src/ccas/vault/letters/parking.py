@@ -21,6 +21,7 @@ from persistent import Persistent
 from plone import api
 from plone.namedfile.file import NamedBlobFile
 import logging
+import transaction
 
 
 logger = logging.getLogger("ccas.vault.letters")
@@ -75,8 +76,27 @@ def _stores(create=True):
     return store, by_person
 
 
+_USERS = object()  # key of the per-transaction cache of user objects
+
+
+def user_of(user_id):
+    """The user object of ``user_id`` (the id itself when there is none), looked up once per
+    transaction: a batch names the same connector a hundred times in the histories."""
+    txn = transaction.get()
+    try:
+        users = txn.data(_USERS)
+    except KeyError:
+        users = {}
+        txn.set_data(_USERS, users)
+    if user_id not in users:
+        users[user_id] = api.user.get(userid=user_id) or user_id
+    return users[user_id]
+
+
 def trace(action, details, actor=None):
     """A line of the site-level trace (the vault directory's history)."""
+    if isinstance(actor, str) and actor:
+        actor = user_of(actor)
     history.record(vault_directory(), action, actor=actor, details=details)
 
 

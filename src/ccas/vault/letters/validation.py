@@ -7,9 +7,11 @@ Every problem is reported field by field, in English and French, as
 
 from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
+from ccas.vault.deposit.inspection import InspectedFile
 from ccas.vault.document_types import get_document_type
 from ccas.vault.settings import get_setting
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from ZPublisher.HTTPRequest import FileUpload
 import base64
@@ -85,6 +87,8 @@ class Letter:
     filename: str
     sha256: str  # of ``data``
     received_sha256: str  # of the bytes the GED sent: the idempotency check
+    #: the inspection's answer for ``data`` (the deposit then does not inspect it again)
+    inspected: InspectedFile | None = field(default=None, compare=False, repr=False)
 
     @property
     def person_key(self):
@@ -258,6 +262,7 @@ def parse_letter(data, inspect=True):
     stored = content
     content_type = ""
     sha256 = received_sha256
+    inspected = None
     if inspect:
         try:
             inspected = inspect_upload(content, filename=filename, max_size=max_size())
@@ -280,4 +285,5 @@ def parse_letter(data, inspect=True):
         filename=filename,
         sha256=sha256,
         received_sha256=received_sha256,
+        inspected=inspected,
     )

@@ -10,6 +10,13 @@ class IWorkflowPolicy(Interface):
     Applying and reverting are idempotent; both run as the system, after the
     caller checked ``ccas.vault: Manage settings``.  A policy never gives any
     role access to a private space or to a document without a mandate.
+
+    Optional (used when present, see :mod:`ccas.vault.policies.base`):
+    ``current_options(portal)`` (the options in force), ``validate(options)``
+    (cleaned options or :class:`ccas.vault.policies.errors.PolicyError`),
+    ``option_choices(name)`` (choices of a list option, for forms).  Callers
+    go through :func:`ccas.vault.policies.apply.change`, which runs the
+    access guard, records the state and traces the change.
     """
 
     id = Attribute("Identifier (the utility name), e.g. 'four-eyes-certification'")

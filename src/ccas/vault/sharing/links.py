@@ -342,6 +342,16 @@ def create_link(vault, documents, recipient, duration, with_code=False):
             "ou jusqu'à ce que vous l'arrêtiez.",
             "bad_duration",
         )
+    from ccas.vault.policies.sharing import sharing_rules  # workflow policy "sharing-rules"
+
+    rules = sharing_rules()
+    if duration not in rules["durations"]:
+        _refuse(
+            f"The CCAS does not offer this duration; choose among {rules['durations']}",
+            "Le CCAS ne propose pas cette durée. Choisissez-en une autre dans la liste.",
+            "duration_not_offered",
+        )
+    with_code = with_code or rules["code_required"]  # the CCAS may ask a code for every link
     documents = list(dict.fromkeys(documents))
     _check_documents(vault, documents, owner)
     user = api.user.get_current()

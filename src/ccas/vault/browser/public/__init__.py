@@ -1,0 +1,1 @@
+"""The beneficiary's light skin served at /mon-coffre (see router.py)."""

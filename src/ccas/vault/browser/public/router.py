@@ -1,0 +1,363 @@
+"""``/mon-coffre``: the beneficiary's light skin (routing, layer, language, base page).
+
+``/mon-coffre/<name>[/<more>…]`` is served by the view ``coffre-<name>``:
+
+* registered for ``INavigationRoot`` (pages without an account: ``connexion``,
+  ``mot-de-passe-oublie``, ``style.css``, ``langue``) — returned at once;
+* otherwise registered for ``IVault`` — looked up on the vault *of the person
+  logged in* once Zope has authenticated the request (authentication happens
+  after traversal, so traversal returns a :class:`VaultPage` placeholder that
+  does the look-up when it is called).
+
+Every view is registered with ``layer=IPublicSkinLayer``, which only this
+router puts on the request: the pages never show in the staff intranet and
+the intranet's views never show here.  The skin speaks French unless the
+person chose English (``I18N_LANGUAGE`` cookie, set by ``/mon-coffre/langue``).
+"""
+
+from AccessControl import getSecurityManager
+from ccas.vault import _
+from ccas.vault.api import vaults
+from ccas.vault.content.vault import IVault
+from ccas.vault.interfaces import IPublicSkinLayer
+from pathlib import Path
+from plone import api
+from Products.Five.browser import BrowserView
+from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+from urllib.parse import quote
+from urllib.parse import urlencode
+from zExceptions import NotFound
+from zope.component import getMultiAdapter
+from zope.component import getSiteManager
+from zope.component import queryMultiAdapter
+from zope.i18n import translate
+from zope.interface import alsoProvides
+from zope.interface import implementer
+from zope.interface import Interface
+from zope.interface import providedBy
+from zope.publisher.interfaces import IPublishTraverse
+import hashlib
+
+
+SKIN = "mon-coffre"
+PREFIX = "coffre-"
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
+LANGUAGE_COOKIE = "I18N_LANGUAGE"
+NO_STORE = "private, no-store"
+
+STATIC = Path(__file__).parent / "static"
+CSS = (STATIC / "style.css").read_bytes()
+CSS_VERSION = hashlib.sha256(CSS).hexdigest()[:10]
+JS = (STATIC / "photos.js").read_bytes()
+JS_VERSION = hashlib.sha256(JS).hexdigest()[:10]
+
+
+def skin_language(request):
+    """The skin's language: the cookie when it names fr or en, else French."""
+    lang = request.cookies.get(LANGUAGE_COOKIE, "")
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def apply_skin(request):
+    """Mark ``request`` with the skin's layer and bind its language."""
+    if IPublicSkinLayer.providedBy(request):
+        return
+    alsoProvides(request, IPublicSkinLayer)
+    lang = skin_language(request)
+    request["LANGUAGE"] = lang
+    binding = request.get("LANGUAGE_TOOL", None)
+    if binding is not None and hasattr(binding, "LANGUAGE"):
+        binding.LANGUAGE = lang
+        binding.LANGUAGE_LIST = [lang]
+        binding.DEFAULT_LANGUAGE = lang
+    # zope.i18n caches the negotiated language on some requests.
+    for key in ("_ccas_skin_lang",):
+        request.other[key] = lang
+    request.response.setHeader("Content-Language", lang)
+
+
+def _registered(for_, request, name):
+    return (
+        getSiteManager().adapters.lookup((for_, providedBy(request)), Interface, name=name)
+        is not None
+    )
+
+
+def skin_url(request=None):
+    return f"{api.portal.get().absolute_url()}/{SKIN}"
+
+
+@implementer(IPublishTraverse)
+class PublicRouter(BrowserView):
+    """The view ``mon-coffre`` on the navigation root."""
+
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        apply_skin(request)
+
+    def publishTraverse(self, request, name):
+        apply_skin(request)
+        view = queryMultiAdapter((self.context, request), name=PREFIX + name)
+        if view is not None:
+            view.__name__ = PREFIX + name
+            return view
+        if _registered(IVault, request, PREFIX + name):
+            return VaultPage(self.context, request, name)
+        raise NotFound(name)
+
+    def __call__(self):
+        target = "connexion" if api.user.is_anonymous() else "papiers"
+        self.request.response.redirect(f"{skin_url()}/{target}")
+        return ""
+
+
+class VaultPage:
+    """Placeholder for ``/mon-coffre/<name>``: finds the person's vault when called.
+
+    Public for the publisher (``__roles__ = None``); the real page checks the
+    person's permission on their vault.
+    """
+
+    __roles__ = None
+    __allow_access_to_unprotected_subobjects__ = 1
+
+    def __init__(self, root, request, name):
+        self.root = root
+        self.request = request
+        self.name = name
+        self.subpath = []
+        self.__name__ = name
+
+    def __bobo_traverse__(self, request, name):
+        self.subpath.append(name)
+        return self
+
+    def __call__(self):
+        request = self.request
+        user = getSecurityManager().getUser()
+        if user is None or api.user.is_anonymous():
+            came_from = request.get("ACTUAL_URL", "") or f"{skin_url()}/{self.name}"
+            query = request.get("QUERY_STRING", "")
+            if query:
+                came_from = f"{came_from}?{query}"
+            request.response.redirect(
+                f"{skin_url()}/connexion?{urlencode({'came_from': came_from})}"
+            )
+            return ""
+        vault = vaults.vault_of(user.getUserName())
+        if vault is None:
+            refused = getMultiAdapter((self.root, request), name="coffre-sans-coffre")
+            return refused()
+        if not getSecurityManager().checkPermission("View", vault):
+            refused = getMultiAdapter((self.root, request), name="coffre-sans-coffre")
+            return refused()
+        view = queryMultiAdapter((vault, request), name=PREFIX + self.name)
+        if view is None:
+            raise NotFound(self.name)
+        view.__name__ = PREFIX + self.name
+        view.subpath = list(self.subpath)
+        return view()
+
+
+class PublicPage(BrowserView):
+    """Base of every page of the skin: the layout macro, URLs, headers, form token.
+
+    A page sets ``template`` (a ``ViewPageTemplateFile`` using
+    ``view/layout/macros/page``) and calls :meth:`render`.  ``subpath`` holds
+    the names after ``/mon-coffre/<name>/``.
+    """
+
+    layout = ViewPageTemplateFile("templates/layout.pt")
+    template = None
+    subpath = ()
+    #: the menu entry this page belongs to (``papiers``, ``partages``…)
+    section = ""
+
+    # -- URLs -------------------------------------------------------------------
+    @property
+    def skin_url(self):
+        if "_skin_url" not in self.__dict__:
+            self.__dict__["_skin_url"] = skin_url()
+        return self.__dict__["_skin_url"]
+
+    def url(self, name="", **query):
+        base = f"{self.skin_url}/{name}" if name else self.skin_url
+        query = {key: value for key, value in query.items() if value not in (None, "")}
+        return f"{base}?{urlencode(query, doseq=True)}" if query else base
+
+    @property
+    def css_url(self):
+        return f"{self.skin_url}/style.css?v={CSS_VERSION}"
+
+    @property
+    def js_url(self):
+        return f"{self.skin_url}/photos.js?v={JS_VERSION}"
+
+    def here_url(self):
+        url = self.request.get("ACTUAL_URL", "")
+        query = self.request.get("QUERY_STRING", "")
+        return f"{url}?{query}" if query else url
+
+    # -- language ---------------------------------------------------------------
+    @property
+    def lang(self):
+        return skin_language(self.request)
+
+    def language_links(self):
+        here = self.here_url()
+        return [
+            {
+                "code": code,
+                "label": label,
+                "current": code == self.lang,
+                "url": self.url("langue", code=code, came_from=here),
+            }
+            for code, label in (("fr", "Français"), ("en", "English"))
+        ]
+
+    # -- who ---------------------------------------------------------------------
+    @property
+    def logged_in(self):
+        return not api.user.is_anonymous()
+
+    @property
+    def vault(self):
+        return self.context if IVault.providedBy(self.context) else None
+
+    def site_title(self):
+        return api.portal.get().Title() or "Plone"
+
+    def menu(self):
+        """Entries of the skin's menu whose page exists (other helpers add theirs)."""
+        if self.vault is None:
+            return []
+        items = []
+        for name, title, icon in MENU:
+            if _registered(IVault, self.request, PREFIX + name):
+                items.append(
+                    {
+                        "url": self.url(name),
+                        "title": self.translate(title),
+                        "icon": icon,
+                        "current": name == self.section,
+                    }
+                )
+        return items
+
+    def label(self, name):
+        """A translated text for an attribute (``aria-label``, ``data-*``) of the layout."""
+        return self.translate(LABELS[name])
+
+    # -- forms -------------------------------------------------------------------
+    def authenticator(self):
+        return getMultiAdapter((self.context, self.request), name="authenticator").token()
+
+    def check_authenticator(self):
+        from plone.protect import CheckAuthenticator
+
+        CheckAuthenticator(self.request)
+
+    def translate(self, msgid, mapping=None):
+        """``msgid`` in the skin's language (cached per page for messages without mapping)."""
+        if mapping is None and getattr(msgid, "mapping", None) is None:
+            cache = self.__dict__.setdefault("_translations", {})
+            if msgid not in cache:
+                cache[msgid] = translate(msgid, context=self.request, target_language=self.lang)
+            return cache[msgid]
+        return translate(msgid, mapping=mapping, context=self.request, target_language=self.lang)
+
+    # -- rendering ---------------------------------------------------------------
+    def set_headers(self, status=None):
+        response = self.request.response
+        if status:
+            response.setStatus(status)
+        response.setHeader("Content-Type", "text/html; charset=utf-8")
+        response.setHeader("Cache-Control", NO_STORE)
+        response.setHeader("X-Theme-Disabled", "1")
+        response.setHeader("Referrer-Policy", "same-origin")
+        response.setHeader("X-Content-Type-Options", "nosniff")
+
+    def render(self, status=None):
+        self.set_headers(status)
+        return self.template()
+
+    def redirect(self, name="", **query):
+        self.request.response.redirect(self.url(name, **query), status=303)
+        return ""
+
+
+LABELS = {
+    "language": _("Language"),
+    "menu": _("Menu"),
+    "photo": _("Photo"),
+    "file": _("File"),
+    # photos.js replaces N with the number of photos chosen
+    "photo_count": _("N photos chosen"),
+}
+
+MENU = (
+    ("papiers", _("My papers"), "papers"),
+    ("ajouter", _("Add a paper"), "add"),
+    ("partages", _("My shares"), "share"),
+    ("acces", _("Who has access"), "people"),
+    ("historique", _("History"), "history"),
+    ("dossiers", _("My files"), "folder"),
+    ("compte", _("My account"), "account"),
+)
+
+
+class NoVaultPage(PublicPage):
+    """``/mon-coffre/…`` for someone logged in without a vault (staff, Manager)."""
+
+    template = ViewPageTemplateFile("templates/no_vault.pt")
+
+    def __call__(self):
+        return self.render(status=403)
+
+
+class StaticFile(BrowserView):
+    """The skin's CSS and JS: small, cached for a year (the URL carries a version)."""
+
+    body = b""
+    content_type = "text/plain"
+
+    def __call__(self):
+        response = self.request.response
+        response.setHeader("Content-Type", self.content_type)
+        response.setHeader("Cache-Control", "public, max-age=31536000, immutable")
+        response.setHeader("X-Theme-Disabled", "1")
+        response.setHeader("X-Content-Type-Options", "nosniff")
+        return self.body
+
+
+class StyleSheet(StaticFile):
+    body = CSS
+    content_type = "text/css; charset=utf-8"
+
+
+class PhotosScript(StaticFile):
+    body = JS
+    content_type = "text/javascript; charset=utf-8"
+
+
+class LanguageSwitch(BrowserView):
+    """``/mon-coffre/langue?code=en&came_from=…``: remember the language, go back."""
+
+    def __call__(self):
+        code = self.request.form.get("code", "")
+        if code not in LANGUAGES:
+            code = DEFAULT_LANGUAGE
+        self.request.response.setCookie(
+            LANGUAGE_COOKIE, code, path="/", max_age=365 * 24 * 3600, same_site="Lax"
+        )
+        came_from = self.request.form.get("came_from", "")
+        base = skin_url()
+        if not (came_from == base or came_from.startswith(base + "/")):
+            came_from = f"{base}/papiers"
+        self.request.response.redirect(came_from, status=303)
+        return ""
+
+
+def quote_path(text):
+    return quote(text, safe="")
