@@ -62,7 +62,10 @@ PASSWORD = "Mot-de-passe-long-1"
 GED = ("ged", PASSWORD)
 BATCH = 100
 SMALL_BATCH = 25
-VAULTS = 20  # the letters go to 20 vaults, half by vault id, half by GED person id
+# One letter per person per path, as in a mailing (a GED sends a month's letters to many
+# people): 300 vaults, half addressed by vault id, half by GED person id.  With two
+# clients, each sends the letters of different people.
+VAULTS = 300
 TARGET_BATCH_RATIO = 3.0
 TARGET_TWO_CLIENTS = 1.7
 JSON = {"Accept": "application/json", "Content-Type": "application/json"}

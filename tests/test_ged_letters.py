@@ -46,6 +46,12 @@ def letter(reference="GED-2026-0001", data=None, person=None, **changes):
     return {key: value for key, value in body.items() if value is not None}
 
 
+def letters_of(vault):
+    """The letters in the vault's "Courrier du CCAS" folder (made when the vault opened)."""
+    folder = vault["partage"].get(CCAS_MAIL_FOLDER_ID)
+    return [] if folder is None else folder.objectIds()
+
+
 def fresh(obj):
     transaction.begin()
     return api.portal.get().unrestrictedTraverse("/".join(obj.getPhysicalPath()))
@@ -261,7 +267,7 @@ def test_hostile_or_broken_files_are_refused_and_nothing_is_stored(vault, http, 
         assert error["type"] in (code, "invalid_fields")
     assert "file" in error["fields"]
     assert response.json()["ged_reference"] == "GED-2026-0001"
-    assert CCAS_MAIL_FOLDER_ID not in fresh(vault)["partage"]
+    assert letters_of(fresh(vault)) == []
     assert receipts.all_receipts() == []
 
 
@@ -272,7 +278,7 @@ def test_a_file_over_the_size_limit_is_refused(vault, http):
     response = http("ged").post("@ged-letters", json=letter(data=data))
     assert response.status_code == 400
     assert "file" in response.json()["error"]["fields"]
-    assert CCAS_MAIL_FOLDER_ID not in fresh(vault)["partage"]
+    assert letters_of(fresh(vault)) == []
 
 
 def test_health_documents_are_refused(vault, http):
@@ -315,7 +321,7 @@ def test_the_status_of_an_unknown_letter(vault, http):
 def test_only_ged_connectors_deliver(vault, http, login, status):
     response = http(login).post("@ged-letters", json=letter())
     assert response.status_code == status
-    assert CCAS_MAIL_FOLDER_ID not in fresh(vault)["partage"]
+    assert letters_of(fresh(vault)) == []
     assert receipts.all_receipts() == []
 
 
@@ -460,4 +466,12 @@ def test_a_huge_multipart_file_is_refused(vault, http):
     error = response.json()["error"]
     assert "file" in error["fields"]
     assert "1 Mo" in error["fields"]["file"]["fr"]
-    assert CCAS_MAIL_FOLDER_ID not in fresh(vault)["partage"]
+    assert letters_of(fresh(vault)) == []
+
+
+def test_the_mail_folder_is_made_when_a_vault_accepting_letters_opens(portal):
+    make_agent("accueil")
+    accepting = open_vault_as("accueil", "jdupont", receive_ccas_letters=True)
+    refusing = open_vault_as("accueil", "mdurand", first="Marie", last="Durand")
+    assert accepting["partage"][CCAS_MAIL_FOLDER_ID].portal_type == "MailFolder"
+    assert CCAS_MAIL_FOLDER_ID not in refusing["partage"]

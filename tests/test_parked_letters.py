@@ -71,6 +71,17 @@ def test_a_letter_for_an_unknown_person_waits_then_lands_when_the_vault_consents
     assert again.status_code == 200 and again.body["@id"] == document.absolute_url()
 
 
+def test_a_letter_delivered_at_once_is_traced_in_its_vault_not_in_the_site_trace(agents):
+    vault = consent_as_owner(open_vault_as("accueil", "jdupont", receive_ccas_letters=True))
+    before = site_trace()
+    result = receive_letter(letter(person={"vault": vault.getId()}), "ged")
+    assert result.status_code == 201
+    assert site_trace() == before  # no shared hot spot for concurrent batches
+    actions = [entry.action for entry in history.entries(vault)]
+    assert actions[-2:] == ["deposit", "certify"]
+    assert receipts.get_receipt("GED-2026-0001").vault_id == vault.getId()
+
+
 def test_a_letter_for_a_vault_id_waits_for_consent(agents):
     vault = open_vault_as("accueil", "jdupont", receive_ccas_letters=True)
     result = receive_letter(letter(person={"vault": vault.getId()}), "ged")

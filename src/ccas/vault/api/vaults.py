@@ -7,6 +7,7 @@ from ccas.vault.accounts import ensure_account
 from ccas.vault.accounts import get_account
 from ccas.vault.api.errors import DuplicateVault
 from ccas.vault.api.errors import VaultError
+from ccas.vault.content.mail_folder import ensure_mail_folder
 from ccas.vault.content.spaces import PRIVATE_SPACE_ID
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.content.vault import CONSENT_METHODS
@@ -216,6 +217,8 @@ def open_vault(
         _createObjectByType("SharedSpace", vault, SHARED_SPACE_ID, title="Espace partagé")
         for space in (vault[PRIVATE_SPACE_ID], vault[SHARED_SPACE_ID]):
             space.manage_delLocalRoles(list(space.users_with_local_role("Owner")))
+        if receive_ccas_letters:
+            ensure_mail_folder(vault)
         vault.reindexObjectSecurity()
         vault.information_notice = PersistentMapping(
             version=NOTICE_VERSION,

@@ -12,8 +12,7 @@ from AccessControl.SecurityManagement import setSecurityManager
 from AccessControl.users import UnrestrictedUser
 from ccas.vault import roles
 from ccas.vault.api import documents
-from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
-from ccas.vault.content.spaces import SHARED_SPACE_ID
+from ccas.vault.content.mail_folder import ensure_mail_folder
 from ccas.vault.letters import parking
 from ccas.vault.letters import persons
 from ccas.vault.letters import receipts
@@ -21,14 +20,10 @@ from ccas.vault.letters.validation import LetterInvalid
 from ccas.vault.letters.validation import parse_letter
 from ccas.vault.letters.validation import reference_of
 from ccas.vault.notifications import notify_person
-from ccas.vault.security import as_system
 from contextlib import contextmanager
 from dataclasses import dataclass
 from plone import api
-from Products.CMFPlone.utils import _createObjectByType
 
-
-MAIL_FOLDER_TITLE = "Courrier du CCAS"
 
 PARK_REASONS_FR = {
     persons.UNKNOWN_PERSON: "Aucun coffre-fort ne correspond à cette personne.",
@@ -62,17 +57,8 @@ def as_depositor(connector):
 
 
 def mail_folder(vault):
-    """The shared space's "Courrier du CCAS" folder, created when missing."""
-    shared = vault[SHARED_SPACE_ID]
-    folder = shared.get(CCAS_MAIL_FOLDER_ID)
-    if folder is None:
-        with as_system():
-            folder = _createObjectByType(
-                "MailFolder", shared, CCAS_MAIL_FOLDER_ID, title=MAIL_FOLDER_TITLE
-            )
-            folder.manage_delLocalRoles(list(folder.users_with_local_role("Owner")))
-            folder.reindexObjectSecurity()
-    return folder
+    """The shared space's "Courrier du CCAS" folder (see ``content.mail_folder``)."""
+    return ensure_mail_folder(vault)
 
 
 def _portal_path():
@@ -111,15 +97,19 @@ def deliver(vault, letter, receipt, data=None):
     receipt.document_uid = document.UID()
     receipt.sha256 = document.sha256
     channel = notify_person(vault, "new_ccas_letter")
-    parking.trace(
-        "letter_delivered",
-        {
-            "ged_reference": receipt.reference,
-            "vault": vault.getId(),
-            "notified_by": channel or "none",
-        },
-        actor=receipt.connector,
-    )
+    if data is not None:
+        # A parked letter leaves the site-level trace it entered.  A letter delivered
+        # at once is traced in its vault's history and its receipt only: one shared
+        # trace written by every delivery would make concurrent batches conflict.
+        parking.trace(
+            "letter_delivered",
+            {
+                "ged_reference": receipt.reference,
+                "vault": vault.getId(),
+                "notified_by": channel or "none",
+            },
+            actor=receipt.connector,
+        )
     return document
 
 
