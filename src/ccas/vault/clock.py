@@ -69,10 +69,8 @@ from AccessControl import users  # noqa: F401
 from ccas.vault import permissions
 from ccas.vault.history import api as history
 from ccas.vault.lookup import vault_of
-from ccas.vault.scripts import instance
 from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
-from contextlib import contextmanager
 from datetime import datetime
 from plone import api
 from ZODB.POSException import ConflictError
@@ -202,14 +200,11 @@ def _parse_now(text):
     return paris_now(datetime.fromisoformat(text)) if text else None
 
 
-@contextmanager
 def _opened_app(zope_conf):
-    """The Zope application configured by ``zope_conf``; its database is closed afterwards."""
-    app = instance._open_app(zope_conf)
-    try:
-        yield app
-    finally:
-        app._p_jar.db().close()
+    """The Zope application of ``zope_conf`` (see ``scripts.instance.opened_app``)."""
+    from ccas.vault.scripts.instance import opened_app
+
+    return opened_app(zope_conf)
 
 
 def _run_in_transaction(site, now):

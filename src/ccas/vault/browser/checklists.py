@@ -45,6 +45,41 @@ def short_date(value):
     return value.strftime("%d/%m/%Y") if value else ""
 
 
+def procedure_summaries(context, lang, url_of):
+    """One line per enabled checklist: its title, its page (``url_of(id)``), valid papers of all."""
+    for checklist in list_checklists(lang=lang):
+        status = checklist_status(context, checklist.id)
+        yield {
+            "id": checklist.id,
+            "title": checklist.title(lang),
+            "url": url_of(checklist.id),
+            "valid": status.counts[VALID],
+            "total": len(status.items),
+            "complete": status.complete,
+        }
+
+
+def status_rows(status, request, lang, badges, hints, day):
+    """The papers of one checklist status, with the page's ``badges``, ``hints`` and date format."""
+    for item_status in status.items:
+        badge, css, icon = badges[item_status.state]
+        document = item_status.document
+        yield {
+            "label": item_text(item_status.item, request),
+            "state": item_status.state,
+            "badge": badge,
+            "css": css,
+            "icon": icon,
+            "hint": hints.get(item_status.state),
+            "document": document is not None
+            and {
+                "title": document.title or label(document.document_type, lang),
+                "issued": day(document.issued),
+                "valid_until": day(document.valid_until),
+            },
+        }
+
+
 class MyProceduresView(BrowserView):
     """The list of procedures, or (``?demarche=<id>``) one procedure paper by paper."""
 
@@ -74,35 +109,10 @@ class MyProceduresView(BrowserView):
         return f"{base}?demarche={checklist_id}" if checklist_id else base
 
     def procedures(self):
-        for checklist in list_checklists(lang=self.lang):
-            status = checklist_status(self.context, checklist.id)
-            yield {
-                "id": checklist.id,
-                "title": checklist.title(self.lang),
-                "url": self.page_url(checklist.id),
-                "valid": status.counts[VALID],
-                "total": len(status.items),
-                "complete": status.complete,
-            }
+        return procedure_summaries(self.context, self.lang, self.page_url)
 
     def title(self):
         return self.status.checklist.title(self.lang)
 
     def rows(self):
-        for item_status in self.status.items:
-            badge, css, icon = BADGES[item_status.state]
-            document = item_status.document
-            yield {
-                "label": item_text(item_status.item, self.request),
-                "state": item_status.state,
-                "badge": badge,
-                "css": css,
-                "icon": icon,
-                "hint": HINTS.get(item_status.state),
-                "document": document is not None
-                and {
-                    "title": document.title or label(document.document_type, self.lang),
-                    "issued": short_date(document.issued),
-                    "valid_until": short_date(document.valid_until),
-                },
-            }
+        return status_rows(self.status, self.request, self.lang, BADGES, HINTS, short_date)

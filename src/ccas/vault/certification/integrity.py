@@ -109,10 +109,10 @@ def check_site(root):
 
 
 def _opened(zope_conf):
-    """The Zope root of ``zope_conf`` (as in ``ccas-vault-history-verify``)."""
-    from ccas.vault.history.verify import _opened as opened
+    """The Zope root of ``zope_conf``, read only (see ``scripts.instance.opened_app``)."""
+    from ccas.vault.scripts.instance import opened_app
 
-    return opened(zope_conf)
+    return opened_app(zope_conf, abort=True)
 
 
 def main(argv=None):

@@ -34,7 +34,6 @@ from ccas.vault.certification import pades
 from ccas.vault.certification import registry
 from ccas.vault.certification.seal import make_seal
 from ccas.vault.certification.seal import now_iso
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from plone import api
@@ -274,16 +273,11 @@ def drain(limit=None):
     return report
 
 
-@contextmanager
 def _opened_app(zope_conf):
-    """The Zope application configured by ``zope_conf``; its database is closed afterwards."""
-    from ccas.vault.scripts import instance
+    """The Zope application of ``zope_conf`` (see ``scripts.instance.opened_app``)."""
+    from ccas.vault.scripts.instance import opened_app
 
-    app = instance._open_app(zope_conf)
-    try:
-        yield app
-    finally:
-        app._p_jar.db().close()
+    return opened_app(zope_conf)
 
 
 def main(argv=None):

@@ -12,7 +12,6 @@ Read-only: the transaction is always aborted.
 from Acquisition import aq_base
 from ccas.vault.history.api import verify
 from ccas.vault.history.storage import get_history
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from Products.CMFCore.interfaces import IFolderish
@@ -68,18 +67,11 @@ def verify_tree(root):
     return report
 
 
-@contextmanager
 def _opened(zope_conf):
-    """The Zope root of ``zope_conf`` as system user; aborts and closes the database after."""
-    from ccas.vault.scripts.instance import _open_app
-    import transaction
+    """The Zope root of ``zope_conf``, read only (see ``scripts.instance.opened_app``)."""
+    from ccas.vault.scripts.instance import opened_app
 
-    app = _open_app(zope_conf)
-    try:
-        yield app
-    finally:
-        transaction.abort()
-        app._p_jar.db().close()
+    return opened_app(zope_conf, abort=True)
 
 
 def main(argv=None):

@@ -22,8 +22,6 @@ Usage (``ZOPE_CONF`` is the instance's ``etc/zope.conf``)::
 # Import order matters: AccessControl.users.system stays None until
 # AccessControl.users is imported.
 from AccessControl import users  # noqa: F401
-from ccas.vault.scripts import instance
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -48,14 +46,11 @@ OUTCOMES = {201: "delivered", 200: "duplicate", 202: "parked", 400: "invalid", 4
 TO_DONE = ("delivered", "duplicate", "parked")
 
 
-@contextmanager
 def _opened_app(zope_conf):
-    """The Zope application configured by ``zope_conf``; its database is closed afterwards."""
-    app = instance._open_app(zope_conf)
-    try:
-        yield app
-    finally:
-        app._p_jar.db().close()
+    """The Zope application of ``zope_conf`` (see ``scripts.instance.opened_app``)."""
+    from ccas.vault.scripts.instance import opened_app
+
+    return opened_app(zope_conf)
 
 
 def _safe_name(name):

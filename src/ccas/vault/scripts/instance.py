@@ -21,6 +21,7 @@ Sub-commands::
 demo accounts.
 """
 
+from contextlib import contextmanager
 from pathlib import Path
 import argparse
 import os
@@ -259,6 +260,23 @@ def write_zeo(home, address, data=None):
     conf = home / "etc" / "zeo.conf"
     conf.write_text(ZEO_CONF.format(home=home, data=data, address=address))
     return conf
+
+
+@contextmanager
+def opened_app(zope_conf, abort=False):
+    """The Zope root of ``zope_conf`` as system user; its database is closed afterwards.
+
+    With ``abort``, whatever the block changed is dropped (read-only commands).
+    """
+    app = _open_app(zope_conf)
+    try:
+        yield app
+    finally:
+        if abort:
+            import transaction
+
+            transaction.abort()
+        app._p_jar.db().close()
 
 
 def _open_app(zope_conf):

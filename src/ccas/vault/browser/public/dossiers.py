@@ -7,16 +7,15 @@ are ready, missing, out of date or too old.  The valid ones can be shared
 
 from ccas.vault import _
 from ccas.vault import permissions
+from ccas.vault.browser.checklists import procedure_summaries
+from ccas.vault.browser.checklists import status_rows
 from ccas.vault.browser.public.owner_pages import OwnerPage
 from ccas.vault.checklists import checklist_status
 from ccas.vault.checklists import EXPIRED
 from ccas.vault.checklists import get_checklist
-from ccas.vault.checklists import item_text
-from ccas.vault.checklists import list_checklists
 from ccas.vault.checklists import MISSING
 from ccas.vault.checklists import TOO_OLD
 from ccas.vault.checklists import VALID
-from ccas.vault.document_types import label as type_label
 from ccas.vault.sharing.watermark import SHAREABLE
 from plone import api
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
@@ -57,37 +56,16 @@ class DossiersPage(OwnerPage):
         return self.render_other(self.one_template)
 
     def procedures(self):
-        for checklist in list_checklists(lang=self.lang):
-            status = checklist_status(self.vault, checklist.id)
-            yield {
-                "id": checklist.id,
-                "title": checklist.title(self.lang),
-                "url": self.url(f"dossiers/{checklist.id}"),
-                "ready": status.counts[VALID],
-                "total": len(status.items),
-                "complete": status.complete,
-            }
+        return procedure_summaries(self.vault, self.lang, lambda id_: self.url(f"dossiers/{id_}"))
 
     def title(self):
         return self.status.checklist.title(self.lang)
 
     def rows(self):
-        for item_status in self.status.items:
-            badge, css, icon = BADGES[item_status.state]
-            document = item_status.document
-            yield {
-                "label": item_text(item_status.item, self.request),
-                "state": item_status.state,
-                "badge": badge,
-                "css": css,
-                "icon": icon,
-                "hint": HINTS.get(item_status.state),
-                "document": document is not None
-                and {
-                    "title": document.title or type_label(document.document_type, self.lang),
-                    "valid_until": self.day(document.valid_until) if document.valid_until else "",
-                },
-            }
+        return status_rows(self.status, self.request, self.lang, BADGES, HINTS, self._day)
+
+    def _day(self, value):
+        return self.day(value) if value else ""
 
     def _valid(self, permission):
         return [
