@@ -71,9 +71,6 @@ def apply_skin(request):
         binding.LANGUAGE = lang
         binding.LANGUAGE_LIST = [lang]
         binding.DEFAULT_LANGUAGE = lang
-    # zope.i18n caches the negotiated language on some requests.
-    for key in ("_ccas_skin_lang",):
-        request.other[key] = lang
     request.response.setHeader("Content-Language", lang)
 
 
@@ -229,20 +226,19 @@ class PublicPage(BrowserView):
         return api.portal.get().Title() or "Plone"
 
     def menu(self):
-        """Entries of the skin's menu whose page exists (other helpers add theirs)."""
+        """The entries of the skin's menu, the current page's marked."""
         if self.vault is None:
             return []
         items = []
         for name, title, icon in MENU:
-            if _registered(IVault, self.request, PREFIX + name):
-                items.append(
-                    {
-                        "url": self.url(name),
-                        "title": self.translate(title),
-                        "icon": icon,
-                        "current": name == self.section,
-                    }
-                )
+            items.append(
+                {
+                    "url": self.url(name),
+                    "title": self.translate(title),
+                    "icon": icon,
+                    "current": name == self.section,
+                }
+            )
         return items
 
     def label(self, name):
