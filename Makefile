@@ -13,16 +13,26 @@ SITE_ID ?= ccas
 DATA := var/filestorage
 PYTEST_ARGS ?=
 BENCH ?=
-APT_PACKAGES := chromium fonts-dejavu-core
+PG_DSN ?=
+PG_PORT ?= 5433
+BACKUPS ?= var/backups
+RESTORE_TO ?= $(DATA)
+DATE ?=
+APT_PACKAGES := chromium fonts-dejavu-core clamav-daemon postgresql
 
-.PHONY: help install test-deps start start-zeo test lint bench clean
+.PHONY: help install test-deps start start-zeo start-pg backup restore test lint bench clean docs docs-screenshots
 
 help:
 	@echo "make start      install, create the demo site (embedded ZODB) and serve http://localhost:$(PORT)/$(SITE_ID)"
 	@echo "make start-zeo  the same site behind a ZEO server and two Zope clients ($(PORT), $(PORT2))"
+	@echo "make start-pg   the same site on RelStorage/PostgreSQL (PG_DSN=..., else a local cluster in var/postgresql)"
+	@echo "make backup     repozo backup of $(DATA) then a copy of its blobs, into $(BACKUPS)"
+	@echo "make restore    rebuild $(RESTORE_TO) (must hold no Data.fs) from $(BACKUPS) (DATE=YYYY-MM-DD-HH-MM-SS: that state)"
 	@echo "make test       install everything the tests need and run ruff + the whole pytest suite"
 	@echo "make bench      run the benchmarks in bench/ (BENCH=ged_letters: only that one)"
 	@echo "make install    only create $(VENV) and install the add-on with its test extras"
+	@echo "make docs       build the documentation (Sphinx + MyST, warnings are errors) into docs/_build/html"
+	@echo "make docs-screenshots  re-run the browser tests and copy their screenshots into docs/images/usager"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed"'
@@ -50,6 +60,18 @@ lint: install
 test: install test-deps lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The documentation: Sphinx and MyST come with the test extras (pinned in constraints.txt).
+docs: install
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	@echo "Documentation: docs/_build/html/index.html"
+
+# The user guide's pictures are the browser tests' screenshots (tests/screenshots/, not committed).
+docs-screenshots: install test-deps
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_public_journeys.py tests/test_public_skin_browser.py \
+	  tests/test_account_browser.py tests/test_self_service_browser.py \
+	  tests/test_appointments_browser.py tests/test_opening_wizard_browser.py tests/test_indicators.py
+	$(BIN)/python docs/update_screenshots.py
+
 bench: install
 	$(BIN)/python bench/run.py $(BENCH)
 
@@ -68,6 +90,26 @@ start-zeo: install
 	$(BIN)/ccas-vault-instance site var/client1 --site-id $(SITE_ID) --demo --url http://localhost:$(PORT) && \
 	echo "Serving http://localhost:$(PORT)/$(SITE_ID) and http://localhost:$(PORT2)/$(SITE_ID) through ZEO $(ZEO_ADDRESS) — Ctrl-C to stop." && \
 	{ $(BIN)/runwsgi var/client1/etc/zope.ini & $(BIN)/runwsgi var/client2/etc/zope.ini & wait; }
+
+# RelStorage on PostgreSQL (docs/deploy.md): PG_DSN names the database, else a local
+# demo cluster is started in var/postgresql (port PG_PORT) and stopped on exit.
+start-pg: install
+	@set -e; dsn="$(PG_DSN)"; \
+	if [ -z "$$dsn" ]; then \
+	  dsn=$$($(BIN)/ccas-vault-postgres start var/postgresql --port $(PG_PORT)); \
+	  trap '$(BIN)/ccas-vault-postgres stop var/postgresql' EXIT INT TERM; \
+	fi; \
+	$(BIN)/ccas-vault-instance init var/instance-pg --host $(HOST) --port $(PORT) --relstorage-dsn "$$dsn" >/dev/null; \
+	$(BIN)/ccas-vault-instance site var/instance-pg --site-id $(SITE_ID) --demo --url http://localhost:$(PORT); \
+	echo "Serving http://localhost:$(PORT)/$(SITE_ID) on PostgreSQL ($$dsn) — Ctrl-C to stop."; \
+	$(BIN)/runwsgi var/instance-pg/etc/zope.ini
+
+# Backups of the FileStorage (make start, make start-zeo): repozo first, then the blobs.
+backup: install
+	$(BIN)/ccas-vault-backup backup --data $(DATA) --to $(BACKUPS)
+
+restore: install
+	$(BIN)/ccas-vault-backup restore --from $(BACKUPS) --data $(RESTORE_TO) $(if $(DATE),--date $(DATE))
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

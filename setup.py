@@ -68,9 +68,13 @@ setup(
         "pyHanko",
         "pyhanko-certvalidator",
         "PyYAML",  # the OpenAPI document (services/openapi)
+        "oic",  # optional login with a public identity (profile ccas.vault:oidc)
     ],
     extras_require={
+        # RelStorage on PostgreSQL (decision 0023); the binary psycopg2 needs no libpq-dev.
+        "postgresql": ["RelStorage", "psycopg2-binary"],
         "test": [
+            "ccas.vault[postgresql]",
             "plone.app.testing",
             "plone.testing",
             "pytest",
@@ -83,6 +87,10 @@ setup(
             "aiosmtpd",
             "axe-playwright-python",
             "openapi-spec-validator",
+            "sphinx",  # make docs, tests/test_docs.py
+            "myst-parser",
+            "schemathesis",  # tests/test_fuzz.py
+            "locust",  # bench/bench_load.py, tests/test_load_smoke.py (run as a subprocess)
         ],
     },
     entry_points={
@@ -95,6 +103,8 @@ setup(
             "ccas-vault-keys = ccas.vault.scripts.keys:main",
             "ccas-vault-ged-import = ccas.vault.scripts.ged_import:main",
             "ccas-vault-sign-queue = ccas.vault.certification.signing_queue:main",
+            "ccas-vault-backup = ccas.vault.scripts.backup:main",
+            "ccas-vault-postgres = ccas.vault.scripts.postgresql:main",
         ],
     },
 )

@@ -9,11 +9,11 @@ from ccas.vault.api import vaults as vault_api
 from ccas.vault.letters.delivery import receive_letter
 from ccas.vault.security import as_system
 from ccas.vault.testing import CCAS_VAULT_FIXTURE
+from ccas.vault.testing import WSGI_SERVER_FIXTURE
 from datetime import date
 from plone import api
 from plone.app.testing import FunctionalTesting
 from plone.app.testing import PloneSandboxLayer
-from plone.testing.zope import WSGI_SERVER_FIXTURE
 from vaults import deposit_as
 from vaults import make_agent
 from vaults import make_user

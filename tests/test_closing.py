@@ -267,11 +267,10 @@ def test_export_holds_the_history_and_traces_itself(filled):
 
 
 def test_export_shows_the_certification_and_nested_folders(vault):
+    from ccas.vault.content.mail_folder import ensure_mail_folder
     from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
-    from Products.CMFPlone.utils import _createObjectByType
 
-    with as_system():
-        _createObjectByType("SharedSpace", vault["partage"], CCAS_MAIL_FOLDER_ID)
+    ensure_mail_folder(vault)  # the real "Courrier du CCAS" folder
     letter = deposit_as("jdupont", vault["partage"][CCAS_MAIL_FOLDER_ID], filename="decision.pdf")
     make_agent("assistante")
     with as_system():

@@ -149,3 +149,51 @@ def test_five_hundred_letters_in_one_batch(vault, ged):
     transaction.begin()
     with api.env.adopt_user(username="accueil"):
         assert len(parking.list_parked()) == 250
+
+
+def test_a_batch_takes_one_savepoint_while_no_letter_fails(vault, monkeypatch):
+    """Refusals write nothing: a batch needs no savepoint per letter unless one fails."""
+    taken = []
+    real_savepoint = transaction.savepoint
+
+    def counting(*args, **kwargs):
+        taken.append(1)
+        return real_savepoint(*args, **kwargs)
+
+    monkeypatch.setattr(transaction, "savepoint", counting)
+    batch = [
+        letter("S-1", data=pdf_bytes("un")),
+        letter("S-2", title="", data=pdf_bytes("deux")),  # malformed: refused, nothing written
+        letter("S-3", person={"ged_person_id": "INCONNU"}, data=pdf_bytes("trois")),
+        letter("S-1", data=pdf_bytes("autre")),  # conflict: refused, nothing written
+    ]
+    with api.env.adopt_user(username="ged"):
+        results = GEDLettersPost.receive_batch(batch, "ged")
+    transaction.commit()
+    assert [r.status_code for r in results] == [201, 400, 202, 409]
+    assert len(taken) == 1
+    assert len(papers(vault)) == 1
+    assert sorted(r.reference for r in receipts.all_receipts()) == ["S-1", "S-3"]
+
+
+def test_a_batch_with_a_failing_letter_is_received_again_letter_by_letter(vault, monkeypatch):
+    """The failing letter leaves nothing; the letters before and after it are delivered once."""
+    from ccas.vault.letters import delivery
+
+    real_deliver = delivery.deliver
+
+    def failing(vault, letter, receipt, data=None):
+        document = real_deliver(vault, letter, receipt, data)
+        if receipt.reference == "G-2":
+            raise RuntimeError("disk full")
+        return document
+
+    monkeypatch.setattr(delivery, "deliver", failing)
+    batch = [letter(ref, data=pdf_bytes(ref)) for ref in ("G-1", "G-2", "G-3")]
+    with api.env.adopt_user(username="ged"):
+        results = GEDLettersPost.receive_batch(batch, "ged")
+    transaction.commit()
+    assert [r.status_code for r in results] == [201, 500, 201]
+    assert receipts.get_receipt("G-2") is None
+    assert sorted(r.reference for r in receipts.all_receipts()) == ["G-1", "G-3"]
+    assert len(papers(vault)) == 2

@@ -36,9 +36,15 @@ def papers(vault):
 
 
 def overwrite_blob(document, data):
-    """Change the stored bytes behind the vault's back (as a disk fault or an intruder would)."""
+    """Change the stored bytes behind the vault's back (a bug, an intruder holding the keys).
+
+    The blob is encrypted (decision 0025): ``data`` is written encrypted under the file's
+    key; a change to the ciphertext itself is refused (tests/test_encryption.py).
+    """
+    from ccas.vault.encryption.blobs import encrypt
+
     with document.file._blob.open("w") as stream:
-        stream.write(data)
+        stream.write(encrypt(data, document.file.key_id))
 
 
 def test_an_intact_site_passes(vault, portal):

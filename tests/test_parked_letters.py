@@ -12,6 +12,7 @@ from ccas.vault.letters import receipts
 from ccas.vault.letters.delivery import receive_letter
 from plone import api
 from plone.app.testing import SITE_OWNER_NAME
+from plone.namedfile.file import NamedBlobFile
 from test_ged_letters import letter
 from vaults import consent_as_owner
 from vaults import make_agent
@@ -267,7 +268,7 @@ def test_pdf_of_a_parked_letter_is_kept_as_a_blob(agents):
     data = pdf_bytes("Courrier")
     receive_letter(letter(data=data), "ged")
     parked = parking.get_parked("GED-2026-0001")
-    assert parked.file.__class__.__name__ == "NamedBlobFile"
+    assert isinstance(parked.file, NamedBlobFile)  # an EncryptedBlobFile (decision 0025)
 
 
 def test_a_closure_cancelled_delivers_what_waited(agents):

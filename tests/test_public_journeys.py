@@ -233,7 +233,9 @@ def test_sign_a_mandate_for_a_social_worker_who_loses_access_the_same_minute(
         with as_system():
             assert mandates.expire_mandates(api.portal.get()) == 1
         transaction.commit()
-        page.reload()
+        # six months later the skin's session is long over (idle timeout): log in again
+        browser_login(page, functional_portal, "jdupont")
+        page.goto(skin(functional_portal, "acces"))
         card = page.inner_text(f"#mandate-{mandate.getId()}")
         assert "Terminé" in card
         check_page(page, "qui-a-acces-termine")

@@ -113,7 +113,11 @@ class TestUninstall:
         assert ICcasVaultLayer not in browser_layers
 
     def test_control_panels_removed(self, controlpanel_actions):
-        assert "ccas-document-types" not in controlpanel_actions
+        ours = {action for action in controlpanel_actions if action.startswith("ccas-")}
+        assert ours == set()
+
+    def test_agent_home_tab_removed(self, portal):
+        assert "ccas-agent-home" not in portal.portal_actions.portal_tabs.objectIds()
 
     def test_user_factory_removed(self, portal):
         assert "ccas_vault_user_factory" not in portal.acl_users.objectIds()

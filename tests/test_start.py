@@ -51,6 +51,11 @@ def test_data_lives_in_an_embedded_filestorage_with_blobs(instance):
     assert instance["data"].stat().st_mode & 0o077 == 0
 
 
+def test_requests_losing_a_conflict_are_replayed_ten_times(instance):
+    conf = (instance["home"] / "etc" / "zope.conf").read_text()
+    assert "\nmax-conflict-retries 10\n" in conf
+
+
 def test_site_command_is_rerunnable(instance):
     again = run(str(BIN / "ccas-vault-instance"), "site", str(instance["home"]), "--demo")
     assert "Site 'ccas' already there." in again.stdout

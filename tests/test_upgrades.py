@@ -1,10 +1,13 @@
 """Upgrading a site installed with an older profile keeps what records managers changed."""
 
+from ccas.vault.bruteforce.plugin import PLUGIN_ID as THROTTLE_ID
+from ccas.vault.bruteforce.plugin import uninstall as uninstall_login_throttle
 from ccas.vault.checklists import records as checklist_records
 from ccas.vault.document_types import get_document_type
 from ccas.vault.document_types import update_document_type
 from plone import api
 from plone.registry.interfaces import IRegistry
+from Products.PluggableAuthService.interfaces.plugins import IAuthenticationPlugin
 from zope.component import getUtility
 import pytest
 
@@ -33,13 +36,13 @@ def upgrade():
 
 def test_the_profile_version_is_the_last_upgrade_destination(portal):
     setup = api.portal.get_tool("portal_setup")
-    assert setup.getLastVersionForProfile(PROFILE) == ("1002",)
+    assert setup.getLastVersionForProfile(PROFILE) == ("1003",)
     assert setup.listUpgrades(PROFILE) == []
 
 
 def test_upgrading_adds_the_new_types_settings_and_checklists(site_at_1000):
     assert len(checklist_records()) == 0
-    assert upgrade() == ("1002",)  # through 1001, then 1002
+    assert upgrade() == ("1003",)  # through 1001, 1002, then 1003
     assert "ShareLink" in site_at_1000.portal_types
     assert api.portal.get_registry_record("ccas.vault.settings.city_name") in ("", None)
     assert sorted(checklist_records().keys()) == [
@@ -67,3 +70,66 @@ def test_upgrading_never_brings_back_a_checklist_the_records_manager_removed(sit
         del registry.records[key]
     assert import_preloaded_checklists(registry) is False
     assert "domiciliation" not in checklist_records()
+
+
+@pytest.fixture
+def site_at_1002(portal):
+    """The test site made to look like one installed at version 1002 (before issue 8)."""
+    portal.portal_actions.portal_tabs.manage_delObjects(["ccas-agent-home"])
+    controlpanel = api.portal.get_tool("portal_controlpanel")
+    controlpanel.unregisterConfiglet("ccas-settings")
+    controlpanel.unregisterConfiglet("ccas-indicateurs")
+    registry = getUtility(IRegistry)
+    del registry.records["ccas.vault.settings.self_service_opening"]
+    del registry.records["ccas.vault.settings.ccas_name"]
+    portal.manage_permission("ccas.vault: View indicators", roles=[], acquire=False)
+    uninstall_login_throttle(portal.acl_users)
+    api.portal.set_registry_record("ccas.vault.settings.max_upload_size_mb", 35)
+    api.portal.get_tool("portal_setup").setLastVersionForProfile(PROFILE, "1002")
+    return portal
+
+
+def configlets():
+    return {action.getId() for action in api.portal.get_tool("portal_controlpanel").listActions()}
+
+
+def test_upgrading_from_1002_adds_the_agent_home_panels_and_settings(site_at_1002):
+    assert upgrade() == ("1003",)
+    assert "ccas-agent-home" in site_at_1002.portal_actions.portal_tabs.objectIds()
+    assert {"ccas-settings", "ccas-indicateurs"} <= configlets()
+    # New settings come with their defaults (self-service opening stays off) ...
+    assert api.portal.get_registry_record("ccas.vault.settings.self_service_opening") is False
+    assert api.portal.get_registry_record("ccas.vault.settings.ccas_name") in ("", None)
+    # ... existing values are kept, and records managers may read the indicators again.
+    assert api.portal.get_registry_record("ccas.vault.settings.max_upload_size_mb") == 35
+    allowed = {
+        item["name"]
+        for item in site_at_1002.rolesOfPermission("ccas.vault: View indicators")
+        if item["selected"]
+    }
+    assert "RecordsManager" in allowed
+    # Logins are throttled before any other plugin checks a password.
+    plugins = site_at_1002.acl_users.plugins
+    assert plugins.listPluginIds(IAuthenticationPlugin)[0] == THROTTLE_ID
+
+
+def test_upgrading_from_1002_encrypts_the_files_stored_before(site_at_1002):
+    from ccas.vault.encryption.blobs import EncryptedBlobFile
+    from plone.namedfile.file import NamedBlobFile
+    from vaults import consent_as_owner
+    from vaults import deposit_as
+    from vaults import make_agent
+    from vaults import open_vault_as
+    from vaults import pdf_bytes
+
+    make_agent("accueil")
+    vault = consent_as_owner(open_vault_as("accueil", "jdupont"))
+    paper = deposit_as("jdupont", vault["prive"], data=pdf_bytes("Avant 1003"))
+    plaintext = paper.file.data
+    paper.file = NamedBlobFile(plaintext, "application/pdf", "avis.pdf")  # as stored by 1002
+    assert b"Avant 1003" in paper.file._blob.open().read()
+
+    upgrade()
+    assert isinstance(paper.file, EncryptedBlobFile)
+    assert paper.file.data == plaintext
+    assert b"Avant 1003" not in paper.file.raw()

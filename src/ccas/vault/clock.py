@@ -144,7 +144,8 @@ def run_clock(portal, now=None):
 
     Keys: ``expired`` and ``renewed`` (papers), ``mandates_expired``, ``closed`` (vaults),
     and ``tombstones_purged`` when tombstones older than the ``closing-rules``
-    policy's retention were deleted.
+    policy's retention were deleted, ``appointment_reminders`` when reminders of tomorrow's
+    appointments were sent (:mod:`ccas.vault.appointments.reminders`).
     Expiry reminders (:mod:`ccas.vault.account.reminders`) are sent too, not counted here.
 
     Needs ``Run clock jobs``, which only the system user holds.  ``now``
@@ -160,6 +161,9 @@ def run_clock(portal, now=None):
     from ccas.vault.account.reminders import send_reminders  # before the expiry date
 
     send_reminders(portal, now)  # idempotent: once per (paper, end date, delay)
+    from ccas.vault.appointments.reminders import send_appointment_reminders
+
+    appointment_reminders = send_appointment_reminders(portal, now)  # once per appointment
     purge_throttle(now)
     mandates_expired = expire_mandates(portal, now)
     from ccas.vault.sharing.links import expire_links  # share links past their end
@@ -178,6 +182,8 @@ def run_clock(portal, now=None):
     }
     if purged:
         counts["tombstones_purged"] = purged
+    if appointment_reminders:
+        counts["appointment_reminders"] = appointment_reminders
     return counts
 
 
@@ -187,12 +193,15 @@ def summary(counts):
     def plural(count, word):
         return f"{count} {word}{'' if count == 1 else 's'}"
 
-    return (
+    line = (
         f"clock: {plural(counts['expired'], 'document')} expired, "
         f"{counts['renewed']} renewed, "
         f"{plural(counts.get('mandates_expired', 0), 'mandate')} expired, "
         f"{plural(counts['closed'], 'vault')} closed"
     )
+    if counts.get("appointment_reminders"):
+        line += f", {plural(counts['appointment_reminders'], 'appointment reminder')} sent"
+    return line
 
 
 def _parse_now(text):

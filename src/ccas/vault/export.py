@@ -18,6 +18,7 @@ from AccessControl import Unauthorized
 from ccas.vault import permissions
 from ccas.vault.clock import PARIS
 from ccas.vault.clock import paris_now
+from ccas.vault.content.mail_folder import IMailFolder
 from ccas.vault.content.spaces import IVaultSpace
 from ccas.vault.content.spaces import PRIVATE_SPACE_ID
 from ccas.vault.content.spaces import SHARED_SPACE_ID
@@ -117,7 +118,7 @@ def iter_documents(container, folders=()):
         item = container._getOb(item_id)
         if IVaultDocument.providedBy(item):
             yield folders, item
-        elif IVaultSpace.providedBy(item):
+        elif IVaultSpace.providedBy(item) or IMailFolder.providedBy(item):
             yield from iter_documents(item, (*folders, item_id))
 
 

@@ -5,16 +5,114 @@ from plone.app.testing import FunctionalTesting
 from plone.app.testing import IntegrationTesting
 from plone.app.testing import PLONE_FIXTURE
 from plone.app.testing import PloneSandboxLayer
+from plone.app.testing.layers import PloneFixture
 from plone.testing import zope
 from plone.testing.zope import WSGI_SERVER_FIXTURE
+import atexit
+import base64
 import os
+import shutil
 import tempfile
+import threading
 
 
 os.environ.setdefault("zope_i18n_compile_mo_files", "true")
 os.environ.setdefault("zope_i18n_allowed_languages", "fr en")
-# The CCAS seal keys of the test sites live in a throw-away folder.
-os.environ.setdefault("CCAS_VAULT_KEY_DIR", tempfile.mkdtemp(prefix="ccas-vault-keys-"))
+# The CCAS seal keys of the test sites live in a throw-away folder, removed at exit.
+if "CCAS_VAULT_KEY_DIR" not in os.environ:
+    os.environ["CCAS_VAULT_KEY_DIR"] = tempfile.mkdtemp(prefix="ccas-vault-keys-")
+    atexit.register(shutil.rmtree, os.environ["CCAS_VAULT_KEY_DIR"], True)
+# The master key of encryption at rest comes from the environment in tests, so that tests
+# pointing CCAS_VAULT_KEY_DIR to an empty folder (seal keys) still read the papers.
+os.environ.setdefault("CCAS_VAULT_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
+
+
+#: A libpq DSN: the layers' databases are then RelStorage on PostgreSQL (decision 0023).
+TEST_STORAGE = os.environ.get("CCAS_VAULT_TEST_STORAGE", "")
+
+
+def relstorage_db(dsn, name, zap=False):
+    """A ZODB on RelStorage/PostgreSQL, configured as ``ccas-vault-instance`` does
+    (history kept, blobs in the database, a private blob cache removed at exit).
+    ``zap`` first empties the database."""
+    from relstorage.adapters.postgresql import PostgreSQLAdapter
+    from relstorage.options import Options
+    from relstorage.storage import RelStorage
+    from ZODB.DB import DB
+
+    cache = tempfile.mkdtemp(prefix="ccas-vault-blobcache-")
+    atexit.register(shutil.rmtree, cache, True)
+    options = Options(blob_dir=cache, shared_blob_dir=False, keep_history=True)
+    storage = RelStorage(PostgreSQLAdapter(dsn=dsn, options=options), options=options, name=name)
+    if zap:
+        storage.zap_all()
+    return DB(storage)
+
+
+class _Serialized:
+    """A storage whose calls take turns: DemoStorage shares its base between all
+    the connections (threads) of the test server, and a RelStorage instance (one
+    database session) must not be used by two threads at once."""
+
+    def __init__(self, storage):
+        from zope.interface import directlyProvides
+        from zope.interface import providedBy
+
+        self._storage = storage
+        self._lock = threading.RLock()
+        directlyProvides(self, providedBy(storage))
+
+    def __getattr__(self, name):
+        value = getattr(self._storage, name)
+        if not callable(value):
+            return value
+
+        def serialized(*args, **kwargs):
+            with self._lock:
+                return value(*args, **kwargs)
+
+        return serialized
+
+
+class RelStorageStartup(zope.Startup):
+    """``zope.STARTUP`` whose database is RelStorage instead of a DemoStorage:
+    the Zope application is committed to PostgreSQL."""
+
+    def setUpDatabase(self):
+        super().setUpDatabase()  # installs the DB facade that Zope opens
+        self["zodbDB"].close()
+        self["zodbDB"] = relstorage_db(TEST_STORAGE, "Startup", zap=True)
+
+
+class RelStoragePloneFixture(PloneFixture):
+    """``PLONE_FIXTURE`` committing the Plone site to PostgreSQL (a second client of
+    the same database).  The layers above stack their DemoStorages as usual on a
+    DemoStorage that reads PostgreSQL and never closes it (plone.testing closes a
+    stacked storage's base when it pops it)."""
+
+    def setUp(self):
+        from ZODB.DB import DB
+        from ZODB.DemoStorage import DemoStorage
+
+        self._relstorage_db = self["zodbDB"] = relstorage_db(TEST_STORAGE, "PloneFixture")
+        self.setUpZCML()
+        with zope.zopeApp() as app:  # commits
+            self.setUpProducts(app)
+            self.setUpDefaultContent(app)
+        base = _Serialized(self._relstorage_db.storage)
+        self["zodbDB"] = DB(DemoStorage("PloneFixture", base=base, close_base_on_close=False))
+
+    def tearDown(self):
+        super().tearDown()
+        self._relstorage_db.close()
+
+
+if TEST_STORAGE:
+    _STARTUP = RelStorageStartup(name="Startup:RelStorage")
+    PLONE_BASE = RelStoragePloneFixture(bases=(_STARTUP,), name="PloneFixture:RelStorage")
+    WSGI_SERVER_FIXTURE = zope.WSGIServer(bases=(_STARTUP,), name="WSGIServer:RelStorage")
+else:
+    PLONE_BASE = PLONE_FIXTURE
 
 
 class CcasVaultLayer(PloneSandboxLayer):
@@ -38,7 +136,11 @@ class CcasVaultLayer(PloneSandboxLayer):
         applyProfile(portal, "ccas.vault:default")
 
 
-CCAS_VAULT_FIXTURE = CcasVaultLayer()
+CCAS_VAULT_FIXTURE = (
+    CcasVaultLayer(bases=(PLONE_BASE,), name="CcasVaultLayer:RelStorage")
+    if TEST_STORAGE
+    else CcasVaultLayer()
+)
 
 CCAS_VAULT_INTEGRATION_TESTING = IntegrationTesting(
     bases=(CCAS_VAULT_FIXTURE,), name="CcasVaultLayer:IntegrationTesting"

@@ -282,10 +282,12 @@ def check_not_locked(route, login, address):
                 raise RecoveryLocked(until)
 
 
-def attempt(route, login, address):
+def attempt(route, login, address, address_limit=MAX_ATTEMPTS):
     """Count one attempt on ``route``; lock (and trace) at the :data:`MAX_ATTEMPTS`-th in a window.
 
-    Returns ``True`` when this attempt locked the account or the address.
+    An address is locked at its ``address_limit``-th attempt (several people may
+    share one address, e.g. the CCAS's public computers).  Returns ``True``
+    when this attempt locked the account or the address.
     """
     directory = _directory()
     tree = _tree(directory, THROTTLE)
@@ -297,7 +299,7 @@ def attempt(route, login, address):
         recent = [when for when in entry["failures"] if datetime.fromisoformat(when) > now - WINDOW]
         recent.append(now.isoformat())
         entry["failures"] = PersistentList(recent)
-        if len(recent) >= MAX_ATTEMPTS:
+        if len(recent) >= (address_limit if "|addr:" in key else MAX_ATTEMPTS):
             entry["locked_until"] = (now + LOCK).isoformat()
             entry["failures"] = PersistentList()
             locked = True

@@ -21,6 +21,7 @@ from ccas.vault.api.vaults import vault_directory
 from ccas.vault.clock import PARIS
 from ccas.vault.clock import paris_now
 from ccas.vault.content.vault_document import ORIGINS
+from ccas.vault.encryption.migrate import shred_vault
 from ccas.vault.export import iter_documents
 from ccas.vault.history import api as history
 from ccas.vault.security import as_system
@@ -222,6 +223,7 @@ def _close(directory, vault, now):
     end_mandates_of_closed_vault(vault)
     api.content.transition(obj=vault, transition="close")
     _unindex(directory, vault)
+    shred_vault(vault)  # crypto-shredding: its blobs, in any copy, open no more
     api.content.delete(obj=vault, check_linkintegrity=False)
     if owns_account:
         _delete_account(login)

@@ -9,6 +9,7 @@ from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
 from ccas.vault.document_types import get_document_type
 from ccas.vault.document_types import validity_end
+from ccas.vault.encryption.blobs import encrypted_file
 from ccas.vault.history import api as history
 from ccas.vault.ids import new_id
 from ccas.vault.lookup import vault_of
@@ -19,7 +20,6 @@ from DateTime import DateTime
 from datetime import datetime
 from datetime import UTC
 from plone import api
-from plone.namedfile.file import NamedBlobFile
 from Products.CMFPlone.utils import _createObjectByType
 
 
@@ -104,8 +104,8 @@ def deposit(
             valid_until=valid_until,
             origin=origin,
         )
-        document.file = NamedBlobFile(
-            inspected.data, contentType=inspected.content_type, filename=inspected.filename
+        document.file = encrypted_file(
+            inspected.data, inspected.content_type, inspected.filename, container=space
         )
         document.sha256 = inspected.sha256
         document.deposited_by = user.getId()

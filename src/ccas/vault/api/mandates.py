@@ -12,6 +12,7 @@ from ccas.vault import roles
 from ccas.vault.api.errors import VaultError
 from ccas.vault.content.mandate import DEFAULT_PURPOSE
 from ccas.vault.content.mandate import IMandate
+from ccas.vault.encryption.blobs import encrypt_file
 from ccas.vault.history import api as history
 from ccas.vault.ids import new_id
 from ccas.vault.lookup import vault_of
@@ -223,7 +224,7 @@ def sign_as_person(mandate, method="electronic", form=None):
             when=datetime.now(UTC).isoformat(),
             method=method,
             recorded_by=user.getId(),
-            form=form,
+            form=encrypt_file(form, mandate),
         )
     history.record(
         vault,

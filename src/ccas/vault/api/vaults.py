@@ -12,6 +12,7 @@ from ccas.vault.content.spaces import PRIVATE_SPACE_ID
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.content.vault import CONSENT_METHODS
 from ccas.vault.content.vault import CONTACT_CHANNELS
+from ccas.vault.encryption.blobs import encrypt_file
 from ccas.vault.history import api as history
 from ccas.vault.ids import new_id
 from ccas.vault.security import as_system
@@ -266,7 +267,7 @@ def record_consent(vault, *, method, receive_ccas_letters=None, form=None):
         receive_ccas_letters=bool(
             vault.receive_ccas_letters if receive_ccas_letters is None else receive_ccas_letters
         ),
-        form=form,
+        form=encrypt_file(form, vault),
     )
     with as_system():
         vault.consents.append(record)

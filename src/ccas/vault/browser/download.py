@@ -10,12 +10,12 @@ images (what the deposit inspection lets through), as an attachment otherwise.
 
 from ccas.vault.browser.access import NO_STORE
 from ccas.vault.content.vault_document import IVaultDocument
+from ccas.vault.encryption.blobs import stream
 from ccas.vault.history import api as history
 from ccas.vault.lookup import vault_of
 from plone.formwidget.namedfile.widget import Download as WidgetDownloadBase
 from plone.namedfile.browser import DisplayFile
 from plone.namedfile.browser import Download
-from plone.namedfile.utils import stream_data
 from plone.protect.interfaces import IDisableCSRFProtection
 from Products.Five.browser import BrowserView
 from zope.interface import alsoProvides
@@ -57,7 +57,7 @@ class TracedDownloadMixin:
             target=self.context,
             details={"view": self.view_name, "disposition": disposition},
         )
-        return stream_data(file)
+        return stream(file)  # the plaintext of an encrypted file, never its blob on disk
 
 
 class VaultDownload(TracedDownloadMixin, Download):

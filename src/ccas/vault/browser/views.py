@@ -35,6 +35,8 @@ ACTION_LABELS = {
     "mandate_revoked": _("Mandate revoked"),
     "mandate_expired": _("Mandate expired"),
     "login": _("Login"),
+    "public_identity_linked": _("Public identity linked"),
+    "public_identity_unlinked": _("Public identity unlinked"),
     "open": _("Vault opened"),
     "close_requested": _("Closure requested"),
     "close_cancelled": _("Closure cancelled"),
@@ -48,6 +50,9 @@ ACTION_LABELS = {
     "account_locked": _("Too many attempts: access blocked for a while"),
     "recovery_options_changed": _("Account settings changed"),
     "reminder_sent": _("Expiry reminder sent"),
+    "appointment_added": _("Appointment recorded"),
+    "appointment_cancelled": _("Appointment cancelled"),
+    "appointment_reminder_sent": _("Appointment reminder sent"),
     "refused": _("Refused file"),
     "share_opened": _("Shared copy downloaded"),
     "share_locked": _("Share locked (wrong codes)"),
@@ -60,6 +65,7 @@ ACTION_LABELS = {
     "policy_applied": _("Rule switched on or changed"),
     "policy_reverted": _("Rule switched off"),
     "policy_refused": _("Rule change refused (access)"),
+    "welcome_sheet_printed": _("Welcome sheet printed"),
     "configuration_imported": _("Configuration imported"),
 }
 

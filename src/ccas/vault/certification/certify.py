@@ -5,11 +5,11 @@ from ccas.vault.certification import registry
 from ccas.vault.certification.keys import seal_name
 from ccas.vault.certification.seal import make_seal
 from ccas.vault.certification.seal import now_iso
+from ccas.vault.encryption.blobs import encrypted_file
 from ccas.vault.organisations import get_organisation
 from ccas.vault.organisations import organisation_of
 from persistent.mapping import PersistentMapping
 from plone import api
-from plone.namedfile.file import NamedBlobFile
 import hashlib
 import json
 
@@ -66,7 +66,7 @@ def seal_document(document, certifier, requester=None):
         except pades.PdfSigningFailed:
             pdf_signed = False
         if pdf_signed:
-            document.file = NamedBlobFile(data, contentType=PDF, filename=file.filename)
+            document.file = encrypted_file(data, PDF, file.filename, container=document)
     stored = hashlib.sha256(data).hexdigest()
     document.sha256 = stored
     seal = make_seal(

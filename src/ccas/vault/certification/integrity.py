@@ -33,7 +33,7 @@ def blob_sha256(file) -> str:
     """SHA-256 (hex) of a ``NamedBlobFile``, read in chunks from the blob storage."""
     digest = hashlib.sha256()
     blob = getattr(file, "_blob", None)
-    if blob is None:  # a non-blob NamedFile
+    if blob is None or getattr(file, "key_id", None):  # a non-blob NamedFile, or encrypted
         digest.update(file.data)
         return digest.hexdigest()
     with blob.open("r") as stream:

@@ -34,10 +34,10 @@ from ccas.vault.certification import pades
 from ccas.vault.certification import registry
 from ccas.vault.certification.seal import make_seal
 from ccas.vault.certification.seal import now_iso
+from ccas.vault.encryption.blobs import encrypted_file
 from dataclasses import dataclass
 from dataclasses import field
 from plone import api
-from plone.namedfile.file import NamedBlobFile
 from ZODB.POSException import ConflictError
 import argparse
 import hashlib
@@ -178,7 +178,7 @@ def sign_queued(uid):
         certified_at=certification["at"],  # the certification itself happened then
     )
     with as_system():
-        document.file = NamedBlobFile(signed, contentType=PDF, filename=file.filename)
+        document.file = encrypted_file(signed, PDF, file.filename, container=document)
         document.sha256 = stored
         # The seal of the delivered bytes stays in the registry and on the paper.
         certification["delivered_seal"] = {

@@ -2,24 +2,31 @@
 
 ``inspect_upload`` decides the type from the bytes alone (never from the name
 or the declared MIME type), refuses what is not a clean PDF, JPEG, PNG,
-HEIC/HEIF, WebP, ODT or DOCX, strips the metadata of images, converts HEIC to
-JPEG, and builds a safe filename. Every refusal is a ``DepositRefused`` with a
-stable ``code``, an i18n ``message`` (English msgid) and a plain French
+HEIC/HEIF, WebP, ODT or DOCX, has the configured ClamAV ``clamd`` scan the
+bytes first (``antivirus``: a virus, or an antivirus that cannot tell, refuses
+the file), strips the metadata of images, converts HEIC to JPEG, and builds
+a safe filename. Every refusal is a ``DepositRefused`` with a stable
+``code``, an i18n ``message`` (English msgid) and a plain French
 ``message_fr`` written in FALC style (short sentences, everyday words: what is
 wrong, what to do). The checks themselves are described in ``formats``.
 
-No Plone needed: only Pillow, pillow-heif, pypdf and zope.i18nmessageid.
+No Plone needed for the formats: only Pillow, pillow-heif, pypdf and
+zope.i18nmessageid; the antivirus settings are read from the site when there is one.
 """
 
 from ccas.vault import _
+from ccas.vault.deposit import antivirus
 from ccas.vault.deposit import formats
 from dataclasses import dataclass
 from string import Template
 from zope.i18nmessageid import Message
 import hashlib
+import logging
 import re
 import unicodedata
 
+
+logger = logging.getLogger("ccas.vault.deposit")
 
 MAX_SIZE = 20 * 1024 * 1024
 MAX_STEM_BYTES = 120
@@ -120,6 +127,23 @@ _REFUSALS: dict[str, tuple[Message, str]] = {
         "Le document contient des petits programmes (des macros). Ce n'est pas autorisé. "
         "Enregistrez-le en PDF, puis déposez le PDF.",
     ),
+    "infected": (
+        _(
+            "The antivirus found a virus in the file: it was not stored.",
+            default="The antivirus found a virus in the file: it was not stored.",
+        ),
+        "L'antivirus a trouvé un virus dans le fichier. Le fichier n'est pas enregistré. "
+        "Ne l'ouvrez pas. Demandez de l'aide au CCAS.",
+    ),
+    "antivirus_unavailable": (
+        _(
+            "The antivirus of the CCAS does not answer: the deposit is refused. "
+            "Tell the administrator.",
+            default="The antivirus of the CCAS does not answer: the deposit is refused. "
+            "Tell the administrator.",
+        ),
+        "L'antivirus du CCAS ne répond pas : le dépôt est refusé. Prévenez l'administrateur.",
+    ),
 }
 
 REFUSAL_CODES = frozenset(_REFUSALS)
@@ -182,6 +206,7 @@ def inspect_upload(
         )
     if not data:
         raise DepositRefused("empty")
+    _scan(data)
     try:
         checked = formats.check(data)
     except formats.Refusal as refusal:
@@ -197,6 +222,21 @@ def inspect_upload(
         original_content_type=checked.original_content_type,
         sha256=hashlib.sha256(checked.data).hexdigest(),
     )
+
+
+def _scan(data: bytes) -> None:
+    """Refuse ``data`` when the configured clamd finds a virus, or cannot tell (fail closed)."""
+    scanner = antivirus.configured_scanner()
+    if scanner is None:
+        return
+    try:
+        verdict = scanner.scan(data)
+    except antivirus.ScannerUnavailable as error:
+        logger.error("Deposit refused, antivirus unavailable: %s", error)
+        raise DepositRefused("antivirus_unavailable") from error
+    if not verdict.clean:
+        logger.warning("Deposit refused, the antivirus found %s", verdict.signature)
+        raise DepositRefused("infected")
 
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}$")

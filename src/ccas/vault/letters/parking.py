@@ -13,13 +13,14 @@ from BTrees.OOBTree import OOTreeSet
 from ccas.vault import permissions
 from ccas.vault.api.errors import VaultError
 from ccas.vault.api.vaults import vault_directory
+from ccas.vault.encryption.blobs import encrypted_file
+from ccas.vault.encryption.keys import parking_key_id
 from ccas.vault.history import api as history
 from ccas.vault.letters import persons
 from ccas.vault.letters import receipts
 from ccas.vault.security import check_permission
 from persistent import Persistent
 from plone import api
-from plone.namedfile.file import NamedBlobFile
 import logging
 import transaction
 
@@ -41,8 +42,8 @@ class ParkedLetter(Persistent):
         self.title = letter.title
         self.issued = letter.issued
         self.valid_until = letter.valid_until
-        self.file = NamedBlobFile(
-            letter.data, contentType=letter.content_type, filename=letter.filename
+        self.file = encrypted_file(
+            letter.data, letter.content_type, letter.filename, key_id=parking_key_id()
         )
         self.sha256 = letter.sha256
         self.reason = reason

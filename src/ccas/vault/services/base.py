@@ -320,11 +320,12 @@ def document_info(document):
 SCAN_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp")
 
 
-def scanned_form(data, not_a_scan, name="form"):
+def scanned_form(data, not_a_scan, name="form", vault=None):
     """The inspected scan of a signed paper form in ``data[name]``, as a ``NamedBlobFile``.
 
     Inspected like any deposit; only a PDF or a photo is a scan, else a 400
-    ``form_not_a_scan`` with the ``not_a_scan`` (English, French) message.
+    ``form_not_a_scan`` with the ``not_a_scan`` (English, French) message. A
+    refused file is traced in the history of ``vault`` (when given).
     """
     from ccas.vault.deposit.inspection import DepositRefused
     from ccas.vault.deposit.inspection import inspect_upload
@@ -340,6 +341,13 @@ def scanned_form(data, not_a_scan, name="form"):
             max_size=get_setting("max_upload_size_mb") * 1024 * 1024,
         )
     except DepositRefused as error:
+        if vault is not None:
+            from ccas.vault.history import api as history
+            from zope.globalrequest import getRequest
+
+            details = {"operation": "signed_form", "code": error.code, "filename": filename[:200]}
+            disable_csrf(getRequest())  # the JSON API is not form-based: keep the trace
+            history.record(vault, "refused", actor=api.user.get_current(), details=details)
         raise refused(error) from error
     if inspected.content_type not in SCAN_TYPES:
         raise RequestError(400, "form_not_a_scan", *not_a_scan, fields={name: not_a_scan})

@@ -1,7 +1,8 @@
-"""The ``ccas.vault:demo`` profile: the accounts of the CCAS de Démoville.
+"""The ``ccas.vault:demo`` profile: the accounts and the people of the CCAS de Démoville.
 
 Never installed by ``default``.  Re-runnable: a second run creates nothing.
 Passwords are ``demo`` unless ``DEMO_PASSWORD`` is set in the environment.
+The people, their vaults and papers are built by :mod:`.demo_people`.
 """
 
 from ccas.vault import roles
@@ -71,16 +72,21 @@ def demo_password():
 
 
 def post_install(context):
-    """Create the demo groups and accounts that are missing."""
+    """Create the demo groups, accounts and people that are missing."""
+    from ccas.vault.setuphandlers import demo_people
+
     for group_id, (title, group_roles) in GROUPS.items():
         ensure_group(group_id, title, group_roles)
     password = demo_password()
     created = []
     for login, (fullname, email, groups, _purpose) in ACCOUNTS.items():
+        if login in demo_people.WITH_VAULT and demo_people.needs_vault(login):
+            continue  # opening the vault creates the account (demo_people.build)
         # Demo passwords are short on purpose: they skip the password policy.
         _member, is_new = ensure_account(
             login, password, fullname, email, groups, check_password=False
         )
         if is_new:
             created.append(login)
+    created.extend(demo_people.build(password))
     logger.info("%s demo accounts created: %s", len(created), ", ".join(created) or "none")

@@ -2,6 +2,8 @@
 
 from ccas.vault import roles
 from ccas.vault.accounts import ensure_group
+from ccas.vault.bruteforce.plugin import install as install_login_throttle
+from ccas.vault.bruteforce.plugin import uninstall as uninstall_login_throttle
 from ccas.vault.pas import install_user_factory
 from ccas.vault.pas import uninstall_user_factory
 from ccas.vault.security import as_system
@@ -45,9 +47,18 @@ def post_install(context):
     """Install the user factory, the vault directory and the beneficiaries' group."""
     portal = api.portal.get()
     install_user_factory(portal.acl_users)
+    install_login_throttle(portal.acl_users)
     ensure_vault_directory(portal)
     ensure_group(roles.BENEFICIARIES_GROUP, "Bénéficiaires du coffre-fort", [roles.BENEFICIARY])
     ensure_seal_key()
+    ensure_master_key()
+
+
+def ensure_master_key():
+    """Create the master key of encryption at rest (outside the ZODB) if none exists."""
+    from ccas.vault.encryption.keys import ensure_master
+
+    return ensure_master()
 
 
 def ensure_seal_key():
@@ -72,3 +83,4 @@ def uninstall(context):
         if role in role_manager.listRoleIds():
             role_manager.removeRole(role)
     uninstall_user_factory(portal.acl_users)
+    uninstall_login_throttle(portal.acl_users)

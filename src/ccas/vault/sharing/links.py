@@ -47,6 +47,7 @@ import secrets
 TOKEN_INDEX = "_ccas_share_tokens"  # on the directory: sha256(token) -> "vault id/link id"
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
+CODE_ROUTE = "share_code"  # wrong codes per client address, all links together
 RECIPIENT_MAX = 120
 MAX_DOCUMENTS = 20
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
@@ -498,7 +499,15 @@ def open_link(token, code=None):
         if not code:
             raise CodeRequired()
         code = str(code).strip().replace(" ", "")
+        from ccas.vault.account.recovery import client_address
+        from ccas.vault.bruteforce import throttle
+
+        address = client_address()
+        address_lock = throttle.address_locked_until(CODE_ROUTE, address)
+        if address_lock is not None:  # too many wrong codes from this address (decision 0026)
+            raise LinkLocked(address_lock)
         if not _code_matches(code, link.code_hash):
+            throttle.address_failed(CODE_ROUTE, address)
             link.failures = (link.failures or 0) + 1
             if link.failures >= MAX_FAILURES:
                 until = now + timedelta(minutes=LOCK_MINUTES)

@@ -48,7 +48,10 @@ class LoginPage(PublicPage):
             if not form.get(PASSWORD_FIELD):
                 self.errors["password"] = self.translate(_("Write your password."))
             if not self.errors:
-                if api.user.is_anonymous():
+                if self.locked_message():
+                    self.request.response.expireCookie("__ac", path="/")
+                    self.errors["password"] = self.locked_message()
+                elif api.user.is_anonymous():
                     self.request.response.expireCookie("__ac", path="/")
                     self.errors["password"] = self.translate(
                         _(
@@ -66,8 +69,36 @@ class LoginPage(PublicPage):
             return ""
         return self.render(status=200)
 
+    def locked_message(self):
+        """The French message of a locked login (decision 0026), else ``None``."""
+        from ccas.vault.bruteforce.events import locked_message
+        from ccas.vault.bruteforce.plugin import LOCKED
+
+        until = self.request.other.get(LOCKED)
+        return locked_message(self.request, until) if until is not None else None
+
+    def idle_message(self):
+        """The message after a logout for inactivity (decision 0026), else ``None``."""
+        from ccas.vault.bruteforce.idle import EXPIRED
+        from ccas.vault.bruteforce.idle import idle_minutes
+
+        if not self.request.form.get(EXPIRED):
+            return None
+        return self.translate(
+            _(
+                "You were logged out after ${minutes} minutes without activity.",
+                mapping={"minutes": idle_minutes()},
+            )
+        )
+
     def forgotten_url(self):
         return self.url("mot-de-passe-oublie")
+
+    def open_url(self):
+        """``/mon-coffre/ouvrir`` when people may open their safe online, else ``None``."""
+        from ccas.vault.browser.public.self_service import self_service_enabled
+
+        return self.url("ouvrir") if self_service_enabled() else None
 
 
 class LogoutPage(PublicPage):

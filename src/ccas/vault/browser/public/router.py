@@ -297,6 +297,7 @@ MENU = (
     ("ajouter", _("Add a paper"), "add"),
     ("partages", _("My shares"), "share"),
     ("acces", _("Who has access"), "people"),
+    ("rendez-vous", _("My appointments"), "calendar"),
     ("historique", _("History"), "history"),
     ("dossiers", _("My files"), "folder"),
     ("compte", _("My account"), "account"),

@@ -25,11 +25,11 @@ FORM_NOT_SCAN = (
 )
 
 
-def _scanned_form(data):
+def _scanned_form(data, vault):
     """The inspected scan as a ``NamedBlobFile``, ``None`` when absent."""
     if data.get("form") in (None, ""):
         return None
-    return scanned_form(data, FORM_NOT_SCAN)
+    return scanned_form(data, FORM_NOT_SCAN, vault=vault)
 
 
 def consent_info(record):
@@ -58,7 +58,7 @@ class ConsentPost(VaultService):
         letters = boolean(data, "receive_ccas_letters", errors, default=None)
         if errors:
             raise invalid_fields(errors)
-        form = _scanned_form(data) if method == "paper" else None
+        form = _scanned_form(data, self.context) if method == "paper" else None
         disable_csrf(self.request)
         try:
             record = vault_api.record_consent(

@@ -61,6 +61,10 @@ class _GEDService(VaultService):
         return self
 
 
+class _LetterFailed(Exception):
+    """A letter of a batch failed unexpectedly (not a refusal)."""
+
+
 @implementer(IPublishTraverse)
 class GEDLettersPost(_GEDService):
     """``POST @ged-letters`` (one letter) and ``POST @ged-letters/batch``."""
@@ -91,21 +95,48 @@ class GEDLettersPost(_GEDService):
         if len(letters) > BATCH_LIMIT:
             raise RequestError(400, "batch_too_large", *TOO_MANY, fields={"letters": TOO_MANY})
         connector = current_user_id()
-        results = []
-        for index, letter in enumerate(letters):
-            result = self.one(letter, connector)
-            results.append(
-                {
-                    "index": index,
-                    "ged_reference": reference_of(letter),
-                    "status": result.status_code,
-                    "body": result.body,
-                }
+        results = [
+            {
+                "index": index,
+                "ged_reference": reference_of(letter),
+                "status": result.status_code,
+                "body": result.body,
+            }
+            for index, (letter, result) in enumerate(
+                zip(letters, self.receive_batch(letters, connector), strict=True)
             )
+        ]
         counts = {}
         for item in results:
             counts[str(item["status"])] = counts.get(str(item["status"]), 0) + 1
         return {"results": results, "items_total": len(results), "statuses": counts}
+
+    @classmethod
+    def receive_batch(cls, letters, connector):
+        """The result of every letter of a batch, in order.
+
+        The batch runs under one savepoint: a refused letter (4xx) writes nothing,
+        so letters need no savepoint of their own while none fails.  A letter
+        failing unexpectedly rolls the batch back to its start, and the batch is
+        received again with one savepoint per letter (:meth:`one`): the failing
+        letter leaves nothing behind and the others are delivered.
+        """
+        savepoint = transaction.savepoint()
+        try:
+            return [cls.unguarded(letter, connector) for letter in letters]
+        except _LetterFailed:
+            savepoint.rollback()
+        return [cls.one(letter, connector) for letter in letters]
+
+    @staticmethod
+    def unguarded(letter, connector):
+        """One letter without a savepoint; an unexpected failure raises ``_LetterFailed``."""
+        try:
+            return receive_letter(letter, connector)
+        except DATABASE_ERRORS:
+            raise
+        except Exception as error:
+            raise _LetterFailed from error
 
     @staticmethod
     def one(letter, connector):

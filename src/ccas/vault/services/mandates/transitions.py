@@ -52,7 +52,11 @@ class MandateSign(VaultService):
             errors["as"] = BAD_SIGNER
         if errors:
             raise invalid_fields(errors)
-        form = scanned_form(data, FORM_NOT_SCAN) if method == "paper" else None
+        form = (
+            scanned_form(data, FORM_NOT_SCAN, vault=vault_of(self.context))
+            if method == "paper"
+            else None
+        )
         disable_csrf(self.request)
         try:
             if method or signer == "person":

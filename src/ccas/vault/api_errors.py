@@ -1,0 +1,45 @@
+"""A 404 or a malformed request of the REST API also answers in the add-on's error shape.
+
+plone.rest's error view answers ``{"type", "message", "context"}``; the add-on's
+documented ``Error`` is ``{"error": {"type", "message", "message_fr"}}``.  An address
+that does not exist (an unknown vault, paper or mandate in the path) and a body Zope
+cannot parse (a broken ``multipart/form-data``), both found by the fuzzing test, now
+carry both: plone.restapi clients keep their keys, the add-on's clients get the
+documented shape with its French text.
+"""
+
+from plone.rest.errors import ErrorHandling
+from plone.rest.interfaces import IAPIRequest
+from zExceptions import BadRequest
+from zExceptions import NotFound
+from zope.component import adapter
+
+
+class _WithAddonError(ErrorHandling):
+    """plone.rest's answer, plus the add-on's ``error`` object."""
+
+    error = {}
+
+    def render_exception(self, exception):
+        result = super().render_exception(exception)
+        if result is not None:  # None: plone.app.redirector answered with a redirect
+            result["error"] = dict(self.error)
+        return result
+
+
+@adapter(NotFound, IAPIRequest)
+class NotFoundHandling(_WithAddonError):
+    error = {
+        "type": "not_found",
+        "message": "Nothing at this address.",
+        "message_fr": "Rien à cette adresse.",
+    }
+
+
+@adapter(BadRequest, IAPIRequest)
+class BadRequestHandling(_WithAddonError):
+    error = {
+        "type": "bad_request",
+        "message": "The request is malformed.",
+        "message_fr": "La demande est mal formée.",
+    }

@@ -1,0 +1,123 @@
+"""@@accueil-agent: an agent's home page (decision 0020).
+
+One screen gathering what an agent needs at the start of the day: open a
+vault, their accompaniments (with each person's next appointment), the
+mandates ending within 30 days, the GED letters waiting for a vault (only for
+agents who may handle them), the identity check and their next appointments.
+
+Only what the agent may see: the vaults come from their mandates in force
+(``my_vaults``), the appointments from those vaults only, and no paper's title
+is ever shown here.  Anybody without the global VaultAgent role is refused.
+"""
+
+from AccessControl import getSecurityManager
+from AccessControl import Unauthorized
+from ccas.vault import clock
+from ccas.vault import permissions
+from ccas.vault import roles
+from ccas.vault.api import accompaniments
+from ccas.vault.api import appointments
+from ccas.vault.api.errors import VaultError
+from ccas.vault.api.vaults import vault_directory
+from ccas.vault.browser.access import NO_STORE
+from ccas.vault.browser.accompaniments import french_date
+from ccas.vault.browser.accompaniments import SCOPE_LABELS
+from ccas.vault.browser.accompaniments import SOON_DAYS
+from ccas.vault.browser.accompaniments import UNTIL_REVOKED
+from ccas.vault.deposit import antivirus
+from ccas.vault.letters import parking
+from ccas.vault.scopes import CONSULT
+from plone import api
+from Products.Five.browser import BrowserView
+from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+from zope.i18n import translate
+
+
+UPCOMING_LIMIT = 20
+
+
+def french_moment(moment):
+    """``24/11/2026 à 14 h 30`` (Europe/Paris)."""
+    moment = moment.astimezone(clock.PARIS)
+    return f"{moment:%d/%m/%Y} à {moment.hour} h {moment:%M}"
+
+
+def appointment_row(item, person="", vault_url=""):
+    return {
+        "id": item["id"],
+        "when": french_moment(item["start"]),
+        "when_iso": item["start"].isoformat(),
+        "place": item["place"],
+        "purpose": item["purpose"],
+        "with_whom": item["with_whom"],
+        "person": person,
+        "url": f"{vault_url}/@@rendez-vous" if vault_url else "",
+    }
+
+
+class AgentHomeView(BrowserView):
+    """The agent's home page on the site root."""
+
+    template = ViewPageTemplateFile("templates/agent_home.pt")
+    soon_days = SOON_DAYS
+
+    def __call__(self):
+        if api.user.is_anonymous():
+            raise Unauthorized("Log in as an agent")
+        if roles.VAULT_AGENT not in api.user.get_current().getRoles():
+            raise Unauthorized("The agent home page is for agents")
+        portal = api.portal.get()
+        self.portal_url = portal.absolute_url()
+        checker = getSecurityManager()
+        self.may_open = bool(checker.checkPermission(permissions.OPEN_VAULT, portal))
+        self.may_see_letters = bool(
+            checker.checkPermission(permissions.MANAGE_PARKED_LETTERS, portal)
+        )
+        self.parked_count = len(parking.list_parked()) if self.may_see_letters else None
+        self.directory_url = vault_directory().absolute_url()
+        self.antivirus_down = antivirus.status() == "down"
+        vaults = accompaniments.my_vaults()
+        self.upcoming = []
+        self.items = [self._row(item) for item in vaults]
+        self.upcoming.sort(key=lambda row: (row["when_iso"], row["person"]))
+        self.upcoming = self.upcoming[:UPCOMING_LIMIT]
+        self.ending_soon = [
+            self._row(item, collect=False)
+            for item in accompaniments.mandates_ending_soon(SOON_DAYS)
+        ]
+        self.identity_checks = [row for row in self.items if row["identity_check_url"]]
+        self.request.response.setHeader("Cache-Control", NO_STORE)
+        return self.template()
+
+    def _translate(self, message):
+        return translate(message, context=self.request)
+
+    def _upcoming_of(self, vault_id):
+        vault = vault_directory().get(vault_id)
+        if vault is None:
+            return []
+        try:
+            return appointments.list_appointments(vault, upcoming_only=True)
+        except VaultError:  # the mandate ended a moment ago
+            return []
+
+    def _row(self, item, collect=True):
+        person = f"{item['first_name']} {item['last_name']}".strip()
+        vault_url = f"{self.directory_url}/{item['id']}"
+        upcoming = self._upcoming_of(item["id"])
+        if collect:
+            self.upcoming.extend(appointment_row(a, person, vault_url) for a in upcoming)
+        return {
+            "id": item["id"],
+            "person": person,
+            "birth_date": french_date(item["birth_date"]),
+            "scopes": [self._translate(SCOPE_LABELS.get(s, s)) for s in item["scopes"]],
+            "until": french_date(item["until"]) or self._translate(UNTIL_REVOKED),
+            "until_iso": item["until"] or "",
+            "shared_space_url": item["shared_space_url"],
+            "appointments_url": f"{vault_url}/@@rendez-vous",
+            "identity_check_url": (
+                f"{vault_url}/@@identity-check" if CONSULT in item["scopes"] else ""
+            ),
+            "next": appointment_row(upcoming[0]) if upcoming else None,
+        }

@@ -1,0 +1,1 @@
+"""Evaluation indicators of the experiment: aggregates only (decision 0021)."""

@@ -1,0 +1,1 @@
+"""The sheets the CCAS prints and hands out (PDF): four blank templates, the welcome sheet."""

@@ -1,0 +1,1 @@
+"""@appointments: list, record and cancel the appointments of a vault (decision 0020)."""
