@@ -33,3 +33,83 @@ def frozen(monkeypatch):
 
     freeze(datetime(2026, 11, 23, 10, 0))
     return freeze
+
+
+# --- mail and text messages: a real SMTP server on loopback, an SMS gateway that records ---
+
+
+class Inbox:
+    """aiosmtpd handler keeping ``(recipients, message)`` of every mail received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes
+        from email import policy
+
+        self.messages.append(
+            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server (aiosmtpd) on a free loopback port: ``(inbox, port)``."""
+    from aiosmtpd.controller import Controller
+    from servers import free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_site(functional_portal, smtp):
+    """The functional site, its MailHost sending to :func:`smtp` (Plone's mail settings)."""
+    from plone import api
+    import transaction
+
+    _inbox, port = smtp
+    api.portal.set_registry_record("plone.smtp_host", "127.0.0.1")
+    api.portal.set_registry_record("plone.smtp_port", port)
+    api.portal.set_registry_record("plone.email_from_address", "ccas@example.org")
+    api.portal.set_registry_record("plone.email_from_name", "CCAS")
+    transaction.commit()
+    return functional_portal
+
+
+class SMSRecorder:
+    """An ``ISMSGateway`` keeping ``(phone, text)`` of every message sent."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, phone, text):
+        self.sent.append((phone, text))
+
+
+@pytest.fixture
+def sms():
+    """:class:`SMSRecorder` as the SMS gateway; the gateway before it is put back after."""
+    from ccas.vault.notifications.sms import ISMSGateway
+    from zope.component import getGlobalSiteManager
+    from zope.interface import alsoProvides
+
+    recorder = SMSRecorder()
+    alsoProvides(recorder, ISMSGateway)
+    gsm = getGlobalSiteManager()
+    previous = gsm.queryUtility(ISMSGateway)
+    gsm.registerUtility(recorder, ISMSGateway)
+    try:
+        yield recorder
+    finally:
+        gsm.unregisterUtility(recorder, ISMSGateway)
+        if previous is not None:
+            gsm.registerUtility(previous, ISMSGateway)

@@ -12,8 +12,6 @@ from public_skin import phone
 from public_skin import skin
 from public_skin import skin_session
 from servers import wait_until
-from test_notifications import sms  # noqa: F401 (fixture: an SMS gateway that records)
-from test_notifications import smtp  # noqa: F401 (fixture: a real SMTP server on loopback)
 from vaults import active_mandate
 from vaults import consent_as_owner
 from vaults import make_agent
@@ -150,7 +148,7 @@ def test_the_agent_page_needs_the_account_scope(functional_portal, frozen):
     assert "account_help" not in [e.action for e in history.entries(vault)]
 
 
-def test_sms_delivery_never_shows_the_code_to_the_agent(functional_portal, frozen, sms):  # noqa: F811
+def test_sms_delivery_never_shows_the_code_to_the_agent(functional_portal, frozen, sms):
     vault = build(functional_portal, phone="0612345678", contact_channel="sms")
     session = requests.Session()
     session.auth = ("aidant", PASSWORD)
@@ -297,7 +295,7 @@ def test_design_journey_agent_starts_a_reset_the_person_chooses(functional_porta
 
 
 @pytest.mark.slow
-def test_email_link_journey(functional_portal, frozen, smtp):  # noqa: F811
+def test_email_link_journey(functional_portal, frozen, smtp):
     inbox, port = smtp
     api.portal.set_registry_record("plone.smtp_host", "127.0.0.1")
     api.portal.set_registry_record("plone.smtp_port", port)

@@ -14,7 +14,6 @@ from datetime import date
 from datetime import datetime
 from plone import api
 from servers import wait_until
-from test_notifications import smtp  # noqa: F401 (fixture: a real SMTP server on loopback)
 from vaults import acting_as
 from vaults import active_mandate
 from vaults import consent_as_owner
@@ -288,18 +287,7 @@ def test_sms_through_the_logging_gateway_after_commit(functional_portal, frozen,
     assert send_appointment_reminders(functional_portal) == 0
 
 
-@pytest.fixture
-def mail_site(functional_portal, smtp):  # noqa: F811
-    _inbox, port = smtp
-    api.portal.set_registry_record("plone.smtp_host", "127.0.0.1")
-    api.portal.set_registry_record("plone.smtp_port", port)
-    api.portal.set_registry_record("plone.email_from_address", "ccas@example.org")
-    api.portal.set_registry_record("plone.email_from_name", "CCAS")
-    transaction.commit()
-    return functional_portal
-
-
-def test_email_through_a_real_smtp_server(mail_site, smtp, frozen):  # noqa: F811
+def test_email_through_a_real_smtp_server(mail_site, smtp, frozen):
     inbox, _port = smtp
     dupont, _martin = people(contact_channel="email", email="jean@example.org")
     add("travailleur", dupont)

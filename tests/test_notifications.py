@@ -4,15 +4,10 @@ E-mails go to a real SMTP server on the loopback (aiosmtpd) through the site's
 MailHost, sent by the functional layer's Zope server at commit.
 """
 
-from aiosmtpd.controller import Controller
 from ccas.vault import roles
 from ccas.vault.letters.delivery import receive_letter
-from ccas.vault.notifications.sms import ISMSGateway
 from ccas.vault.notifications.sms import LoggingSMSGateway
-from email import message_from_bytes
-from email import policy
 from plone import api
-from servers import free_port
 from servers import wait_until
 from test_ged_letters import letter
 from vaults import consent_as_owner
@@ -20,37 +15,12 @@ from vaults import make_agent
 from vaults import make_user
 from vaults import open_vault_as
 from vaults import PASSWORD
-from zope.component import getGlobalSiteManager
-from zope.interface import implementer
 import logging
 import pytest
 import transaction
 
 
 SENTENCE = "Vous avez reçu un nouveau courrier du CCAS dans votre coffre-fort."
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(
-            (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -148,26 +118,6 @@ def test_one_email_per_vault_and_transaction(site, smtp, request_factory):
     wait_until(lambda: len(inbox.messages) >= 2, timeout=30, what="two e-mails")
     recipients = sorted(r[0] for r, _m in inbox.messages)
     assert recipients == ["alice@example.org", "jean@example.org"]
-
-
-@implementer(ISMSGateway)
-class Recorder:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, phone, text):
-        self.sent.append((phone, text))
-
-
-@pytest.fixture
-def sms():
-    recorder = Recorder()
-    gsm = getGlobalSiteManager()
-    gsm.registerUtility(recorder, ISMSGateway)
-    try:
-        yield recorder
-    finally:
-        gsm.registerUtility(LoggingSMSGateway(), ISMSGateway)
 
 
 def test_an_sms_is_sent_after_commit_only(site, sms):

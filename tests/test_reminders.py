@@ -7,21 +7,14 @@ from ccas.vault.account.reminders import send_reminders
 from ccas.vault.document_types import get_document_type
 from ccas.vault.document_types import update_document_type
 from ccas.vault.history import api as history
-from ccas.vault.notifications.sms import ISMSGateway
-from ccas.vault.notifications.sms import LoggingSMSGateway
 from ccas.vault.security import as_system
 from datetime import date
 from datetime import datetime
-from plone import api
 from servers import wait_until
-from test_notifications import smtp  # noqa: F401 (fixture: a real SMTP server on loopback)
 from vaults import consent_as_owner
 from vaults import deposit_as
 from vaults import make_agent
 from vaults import open_vault_as
-from zope.component import getGlobalSiteManager
-from zope.interface import implementer
-import pytest
 import transaction
 
 
@@ -117,26 +110,6 @@ def test_english_speakers_get_english(portal, frozen):
     assert "2026-12-23" in notice["text"]
 
 
-@implementer(ISMSGateway)
-class Recorder:
-    def __init__(self):
-        self.sent = []
-
-    def send(self, phone, text):
-        self.sent.append((phone, text))
-
-
-@pytest.fixture
-def sms():
-    recorder = Recorder()
-    gsm = getGlobalSiteManager()
-    gsm.registerUtility(recorder, ISMSGateway)
-    try:
-        yield recorder
-    finally:
-        gsm.registerUtility(LoggingSMSGateway(), ISMSGateway)
-
-
 def test_sms_after_commit_only(functional_portal, frozen, sms):
     set_delays([30])
     vault, _paper = paper_of("jdupont", contact_channel="sms", phone="0612345678")
@@ -154,18 +127,7 @@ def test_sms_after_commit_only(functional_portal, frozen, sms):
     assert reminders_of(vault) == [{"delay": "30", "channel": "sms"}]
 
 
-@pytest.fixture
-def mail_site(functional_portal, smtp):  # noqa: F811
-    _inbox, port = smtp
-    api.portal.set_registry_record("plone.smtp_host", "127.0.0.1")
-    api.portal.set_registry_record("plone.smtp_port", port)
-    api.portal.set_registry_record("plone.email_from_address", "ccas@example.org")
-    api.portal.set_registry_record("plone.email_from_name", "CCAS")
-    transaction.commit()
-    return functional_portal
-
-
-def test_email_through_a_real_smtp_server(mail_site, smtp, frozen):  # noqa: F811
+def test_email_through_a_real_smtp_server(mail_site, smtp, frozen):
     inbox, _port = smtp
     set_delays([30, 7])
     _vault, _paper = paper_of("jdupont", contact_channel="email", email="jean@example.org")

@@ -20,7 +20,6 @@ from PIL import Image
 from plone import api
 from plone.formwidget.namedfile.converter import b64encode_file
 from servers import wait_until
-from test_notifications import smtp  # noqa: F401 (fixture: a real SMTP server on loopback)
 from vaults import make_agent
 from vaults import make_user
 from vaults import PASSWORD
@@ -278,7 +277,7 @@ def test_the_configlet_is_in_site_setup_for_the_settings_permission(site):
 # --- the test e-mail ----------------------------------------------------------------
 
 
-def test_the_test_email_reaches_a_real_smtp_server(site, smtp):  # noqa: F811
+def test_the_test_email_reaches_a_real_smtp_server(site, smtp):
     inbox, port = smtp
     answer = post(
         session("archiviste"),

@@ -35,6 +35,8 @@ from ccas.vault.accounts import password_failure
 from ccas.vault.accounts import set_password
 from ccas.vault.api.errors import VaultError
 from ccas.vault.content.spaces import SHARED_SPACE_ID
+from ccas.vault.hashing import scrypt_hash
+from ccas.vault.hashing import scrypt_matches
 from ccas.vault.history import api as history
 from ccas.vault.security import as_system
 from datetime import date
@@ -65,7 +67,6 @@ WINDOW = timedelta(minutes=15)
 LOCK = timedelta(minutes=15)
 KEEP = timedelta(days=7)  # ended resets are forgotten after this
 
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
 
@@ -174,21 +175,6 @@ def normalise_answer(text):
 
 def normalise_code(code):
     return "".join(c for c in (code or "").upper() if c.isalnum())
-
-
-def _scrypt(text, salt=None):
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(text.encode("utf-8"), salt=salt, dklen=32, **SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def _matches(text, stored):
-    try:
-        _scheme, salt, digest = stored.split("$")
-        expected = _scrypt(text, bytes.fromhex(salt)).split("$")[2]
-    except (ValueError, AttributeError):
-        return False
-    return hmac.compare_digest(expected, digest)
 
 
 _DUMMY_HASH = "scrypt$" + "00" * 16 + "$" + "00" * 32
@@ -524,7 +510,7 @@ def set_questions(vault, answers):
     """Keep the person's answers (``{question id: answer}``, at least two) as salted hashes."""
     answers = check_answers(answers)
     stored = PersistentList(
-        PersistentMapping(id=question_id, hash=_scrypt(normalise_answer(answer)))
+        PersistentMapping(id=question_id, hash=scrypt_hash(normalise_answer(answer)))
         for question_id, answer in sorted(answers.items())
     )
     with as_system():
@@ -571,10 +557,10 @@ def check_questions(login, answers, address=None):
     ok = bool(stored) and api.content.get_state(vault) in ("open", "awaiting_consent")
     if not stored:  # the same work as a real check: the time tells nothing either
         for _question in range(MINIMUM_QUESTIONS):
-            _matches("", _DUMMY_HASH)
+            scrypt_matches("", _DUMMY_HASH)
     for item in stored or ():
         given = normalise_answer((answers or {}).get(item["id"], ""))
-        ok = _matches(given, item["hash"]) and ok
+        ok = scrypt_matches(given, item["hash"]) and ok
     if not ok:
         attempt("questions", login, address)
         raise _refuse(WRONG_ANSWERS)
@@ -655,7 +641,7 @@ def start_assisted_reset(vault, delivery="sms"):
             vault,
             "code",
             CODE_LIFETIME,
-            secret_hash=_scrypt(normalise_code(code)),
+            secret_hash=scrypt_hash(normalise_code(code)),
             started_by=agent.getId(),
             delivery=delivery,
         )
@@ -716,10 +702,10 @@ def _find_by_code(login, code, birth_date, address):
     wanted = normalise_code(code)
     if vault is not None and birth_date is not None and birth_date == vault.birth_date:
         for reset in reversed(_resets(vault)):
-            if reset["route"] == "code" and _matches(wanted, reset["hash"]):
+            if reset["route"] == "code" and scrypt_matches(wanted, reset["hash"]):
                 return vault, reset
     else:
-        _matches(wanted, _DUMMY_HASH)
+        scrypt_matches(wanted, _DUMMY_HASH)
     attempt("code", login, address)
     raise _refuse(WRONG_CODE)
 

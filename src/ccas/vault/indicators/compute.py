@@ -149,14 +149,10 @@ class _Organisations:
 
 
 def documents_in(container):
-    """Every paper under ``container``: spaces, the CCAS mail folder, any sub-folder."""
-    from ccas.vault.content.vault_document import IVaultDocument
+    """Every paper under ``container`` (spaces and the CCAS mail folder, as the export walks)."""
+    from ccas.vault.export import iter_documents
 
-    for item in container.objectValues():
-        if IVaultDocument.providedBy(item):
-            yield item
-        elif getattr(item, "isPrincipiaFolderish", False):
-            yield from documents_in(item)
+    return (document for _folders, document in iter_documents(container))
 
 
 def _papers(vault):

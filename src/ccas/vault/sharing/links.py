@@ -26,6 +26,8 @@ from ccas.vault.content.share_link import IShareLink
 from ccas.vault.content.spaces import IPrivateSpace
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.content.vault_document import IVaultDocument
+from ccas.vault.hashing import scrypt_hash
+from ccas.vault.hashing import scrypt_matches
 from ccas.vault.history import api as history
 from ccas.vault.ids import new_id
 from ccas.vault.lookup import space_of
@@ -50,7 +52,6 @@ LOCK_MINUTES = 15
 CODE_ROUTE = "share_code"  # wrong codes per client address, all links together
 RECIPIENT_MAX = 120
 MAX_DOCUMENTS = 20
-SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 
 
 # --- typed errors of opening a link ---------------------------------------------------
@@ -135,21 +136,6 @@ class WrongCode(LinkError):
 
 def token_hash(token):
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def _hash_code(code, salt=None):
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.scrypt(code.encode("ascii"), salt=salt, dklen=32, **SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def _code_matches(code, stored):
-    try:
-        _, salt, digest = stored.split("$")
-        expected = _hash_code(code, bytes.fromhex(salt)).split("$")[2]
-    except (ValueError, UnicodeEncodeError):
-        return False
-    return hmac.compare_digest(expected, digest)
 
 
 def _now():
@@ -371,7 +357,7 @@ def create_link(vault, documents, recipient, duration, with_code=False):
             duration=duration,
         )
         link.token_hash = token_hash(token)
-        link.code_hash = _hash_code(code) if code else None
+        link.code_hash = scrypt_hash(code) if code else None
         link.created_by = user.getId()
         link.created_at = now.isoformat()
         link.on_behalf_of = "" if owner else vault.owner_login
@@ -506,7 +492,7 @@ def open_link(token, code=None):
         address_lock = throttle.address_locked_until(CODE_ROUTE, address)
         if address_lock is not None:  # too many wrong codes from this address (decision 0026)
             raise LinkLocked(address_lock)
-        if not _code_matches(code, link.code_hash):
+        if not scrypt_matches(code, link.code_hash):
             throttle.address_failed(CODE_ROUTE, address)
             link.failures = (link.failures or 0) + 1
             if link.failures >= MAX_FAILURES:
