@@ -4,6 +4,7 @@ from Acquisition import aq_parent
 from ccas.vault import permissions
 from ccas.vault.api.errors import VaultError
 from ccas.vault.certification.certify import mark_superseded
+from ccas.vault.content.adding import add_to_structure
 from ccas.vault.content.vault_document import ORIGINS
 from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
@@ -20,7 +21,6 @@ from DateTime import DateTime
 from datetime import datetime
 from datetime import UTC
 from plone import api
-from Products.CMFPlone.utils import _createObjectByType
 
 
 class HealthConfirmationRequired(VaultError):
@@ -94,9 +94,9 @@ def deposit(
     if valid_until is None:
         valid_until = validity_end(document_type, issued)
     with as_system():
-        document = _createObjectByType(
-            "VaultDocument",
+        document = add_to_structure(
             space,
+            "VaultDocument",
             new_id(space, "d", 6),
             title=title or info.label_fr,
             document_type=document_type,

@@ -6,10 +6,11 @@ letter is seen by whoever sees the shared space's papers (the owner, mandated
 agents within their scopes).  See docs/decisions/0010-ged-letters.md.
 """
 
+from ccas.vault.content.base import VaultContainer
+from ccas.vault.content.markers import IVaultContent
 from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.security import as_system
-from plone.dexterity.content import Container
 from plone.supermodel import model
 from Products.CMFPlone.utils import _createObjectByType
 from zope.interface import implementer
@@ -22,8 +23,8 @@ class IMailFolder(model.Schema):
     """The folder of the CCAS's letters in a shared space."""
 
 
-@implementer(IMailFolder)
-class MailFolder(Container):
+@implementer(IMailFolder, IVaultContent)
+class MailFolder(VaultContainer):
     """The "Courrier du CCAS" folder."""
 
 

@@ -1,9 +1,10 @@
 """Mandate: a person's *mandat d'accompagnement administratif* to one or several agents."""
 
 from ccas.vault import _
+from ccas.vault.content.base import VaultItem
+from ccas.vault.content.markers import IVaultContent
 from ccas.vault.scopes import SCOPES
 from persistent.mapping import PersistentMapping
-from plone.dexterity.content import Item
 from plone.supermodel import model
 from zope import schema
 from zope.interface import implementer
@@ -35,8 +36,8 @@ class IMandate(model.Schema):
     )
 
 
-@implementer(IMandate)
-class Mandate(Item):
+@implementer(IMandate, IVaultContent)
+class Mandate(VaultItem):
     """A mandate; its fields change only through ``ccas.vault.api.mandates``.
 
     ``person_signature``: when, method (electronic/paper), recorded_by, form.

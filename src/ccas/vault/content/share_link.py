@@ -6,8 +6,9 @@ access code is stored as a salted scrypt hash.
 """
 
 from ccas.vault import _
+from ccas.vault.content.base import VaultItem
+from ccas.vault.content.markers import IVaultContent
 from persistent.list import PersistentList
-from plone.dexterity.content import Item
 from plone.supermodel import model
 from zope import schema
 from zope.interface import implementer
@@ -26,8 +27,8 @@ class IShareLink(model.Schema):
     duration = schema.Choice(title=_("Duration"), values=DURATIONS, readonly=True)
 
 
-@implementer(IShareLink)
-class ShareLink(Item):
+@implementer(IShareLink, IVaultContent)
+class ShareLink(VaultItem):
     """A share link (see :mod:`ccas.vault.sharing.links`).
 
     ``expires``: UTC ISO date-time, ``None`` until revoked.  ``openings``:

@@ -1,7 +1,8 @@
 """The two spaces of a vault: private (owner only) and shared (mandated agents)."""
 
+from ccas.vault.content.base import VaultContainer
+from ccas.vault.content.markers import IVaultContent
 from collective.workspace.interfaces import IHasWorkspace
-from plone.dexterity.content import Container
 from plone.supermodel import model
 from zope.interface import implementer
 
@@ -28,11 +29,11 @@ class ISharedSpace(IVaultSpace, IHasWorkspace):
     """
 
 
-@implementer(IPrivateSpace)
-class PrivateSpace(Container):
+@implementer(IPrivateSpace, IVaultContent)
+class PrivateSpace(VaultContainer):
     """Strictly private space of a vault."""
 
 
-@implementer(ISharedSpace)
-class SharedSpace(Container):
+@implementer(ISharedSpace, IVaultContent)
+class SharedSpace(VaultContainer):
     """Shared space of a vault."""

@@ -1,8 +1,9 @@
 """Vault: one per beneficiary, holding a private and a shared space."""
 
 from ccas.vault import _
+from ccas.vault.content.base import VaultContainer
+from ccas.vault.content.markers import IVaultContent
 from persistent.list import PersistentList
-from plone.dexterity.content import Container
 from plone.supermodel import model
 from zope import schema
 from zope.interface import implementer
@@ -38,8 +39,8 @@ class IVault(model.Schema):
     )
 
 
-@implementer(IVault)
-class Vault(Container):
+@implementer(IVault, IVaultContent)
+class Vault(VaultContainer):
     """A person's vault.
 
     ``consents`` keeps every consent record (dicts: when, method, recorded_by,

@@ -1,6 +1,7 @@
 """VaultDirectory: the one container of every vault (``/coffres``)."""
 
-from plone.dexterity.content import Container
+from ccas.vault.content.base import VaultContainer
+from ccas.vault.content.markers import IVaultContent
 from plone.supermodel import model
 from zope.interface import implementer
 
@@ -9,6 +10,6 @@ class IVaultDirectory(model.Schema):
     """The container of all vaults. Agents never list it; they search it."""
 
 
-@implementer(IVaultDirectory)
-class VaultDirectory(Container):
+@implementer(IVaultDirectory, IVaultContent)
+class VaultDirectory(VaultContainer):
     """Container of all vaults."""

@@ -3,8 +3,9 @@
 from AccessControl import ClassSecurityInfo
 from AccessControl.class_init import InitializeClass
 from ccas.vault import _
+from ccas.vault.content.base import VaultItem
+from ccas.vault.content.markers import IVaultContent
 from plone.autoform import directives
-from plone.dexterity.content import Item
 from plone.namedfile.field import NamedBlobFile
 from plone.supermodel import model
 from zope import schema
@@ -43,8 +44,8 @@ class IVaultDocument(model.Schema):
     replaced_by = schema.ASCIILine(title=_("Replaced by (UID)"), required=False, readonly=True)
 
 
-@implementer(IVaultDocument)
-class VaultDocument(Item):
+@implementer(IVaultDocument, IVaultContent)
+class VaultDocument(VaultItem):
     """A paper in a vault.
 
     The FTP/WebDAV routes of Dexterity items are closed: ``manage_FTPget``

@@ -1,0 +1,40 @@
+"""Base classes of the vault's content types.
+
+Dexterity answers a missing attribute by looking for a default in the
+type's schema and in every behavior's schema.  Plone and its add-ons ask
+content for many private names it does not have (``_subobject_permissions``
+forty times per workflow state change, collective.workspace's ``_team``,
+``_getProductRegistryData``...), and Acquisition never acquires them.  No
+schema field and no content id starts with "_" (Zope refuses such ids), so
+these classes answer those names at once (decision 0028).  The catalog
+queue asks every object it indexes whether it ``isTemporary`` (a
+``portal_factory`` object): the answer is here rather than searched for up
+to the site.
+"""
+
+from plone.dexterity.content import Container
+from plone.dexterity.content import Item
+
+
+class VaultItem(Item):
+    """An item of a vault (paper, mandate, share link)."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Item.__getattr__(self, name)
+
+    def isTemporary(self):
+        return False
+
+
+class VaultContainer(Container):
+    """A folder of a vault (directory, vault, space, "Courrier du CCAS")."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Container.__getattr__(self, name)
+
+    def isTemporary(self):
+        return False
