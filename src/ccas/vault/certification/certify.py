@@ -53,12 +53,14 @@ def seal_document(document, certifier, requester=None):
     stored bytes and the seal keeps the hash of the bytes as deposited too.
     """
     file = document.file
-    data = file.data
+    # GED letters delivered by REST: PAdES later, by the signing queue (decision 0014).
+    queued = file.contentType == PDF and bool(certifier.get("queue_pades"))
+    # Their bytes are neither signed nor changed now: the seal covers the hash taken of
+    # exactly these bytes when they were inspected and stored, without reading them again.
+    data = None if queued and document.sha256 else file.data
     deposited = document.sha256 or hashlib.sha256(data).hexdigest()
     title = organisation_title(certifier["organisation"])
     pdf_signed = False
-    # GED letters delivered by REST: PAdES later, by the signing queue (decision 0014).
-    queued = file.contentType == PDF and bool(certifier.get("queue_pades"))
     if file.contentType == PDF and not queued:
         try:
             data = pades.sign_pdf(data, reason=_reason(certifier, title), location=seal_name())
@@ -67,7 +69,7 @@ def seal_document(document, certifier, requester=None):
             pdf_signed = False
         if pdf_signed:
             document.file = encrypted_file(data, PDF, file.filename, container=document)
-    stored = hashlib.sha256(data).hexdigest()
+    stored = deposited if data is None else hashlib.sha256(data).hexdigest()
     document.sha256 = stored
     seal = make_seal(
         sha256=stored,
