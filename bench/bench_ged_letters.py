@@ -132,22 +132,39 @@ letters = json.load(open(letters_file))
 
 
 def describe(oid):
-    """Which well-known persistent object ``oid`` is (trees of the letters, catalog, ...)."""
+    """Which well-known persistent object ``oid`` is (a tree, or one of its buckets)."""
     from zope.annotation.interfaces import IAnnotations
+    from zope.component import getUtility
+    from zope.intid.interfaces import IIntIds
 
     directory = site["coffres"]
     known = {name: getattr(directory, name, None) for name in dir(directory)
              if name.startswith("_ccas")}
     known.update({"portal annotation " + k: v for k, v in IAnnotations(site).items()})
+    intids = getUtility(IIntIds)
+    known.update({"intids.ids": intids.ids, "intids.refs": intids.refs})
     catalog = site.portal_catalog._catalog
     known.update({"catalog.uids": catalog.uids, "catalog.paths": catalog.paths,
                   "catalog.data": catalog.data})
     for name, index in catalog.indexes.items():
-        for attr in ("_index", "_unindex", "_length"):
+        for attr in ("_index", "_unindex", "_length", "_wordinfo", "_docweight", "_docwords",
+                     "_since", "_until", "_since_only", "_until_only", "_always"):
             known[f"catalog index {name}.{attr}"] = getattr(index, attr, None)
-    for name, obj in known.items():
+        inner = getattr(index, "index", None)  # ZCTextIndex: its Okapi index and lexicon
+        for attr in ("_wordinfo", "_docweight", "_docwords"):
+            known[f"catalog index {name}.index.{attr}"] = getattr(inner, attr, None)
+    for name in ("plone_lexicon", "htmltext_lexicon", "plaintext_lexicon"):
+        lexicon = getattr(site.portal_catalog, name, None)
+        for attr in ("_wids", "_words", "wordCount"):
+            known[f"{name}.{attr}"] = getattr(lexicon, attr, None)
+    for name, obj in list(known.items()):
         if getattr(obj, "_p_oid", None) == oid:
             return name
+        bucket = getattr(obj, "_firstbucket", None)
+        while bucket is not None:
+            if bucket._p_oid == oid:
+                return name + " (a bucket)"
+            bucket = bucket._next
     return "unknown"
 
 
@@ -158,15 +175,25 @@ def batch(chunk):
 
 
 if mode == "profile":
+    # The first half warms this process up (the same people as the second half), the
+    # second half is measured: CPU without the profiler, then again under cProfile.
+    half = len(letters) // 2
+    warm, measured = letters[:half], letters[half:]
+    batch(warm)
+    began = time.perf_counter(), time.process_time()
+    results = batch(measured[: half // 2])
+    wall, cpu = time.perf_counter() - began[0], time.process_time() - began[1]
+    print(f"{half // 2} letters, warm ZEO client, no profiler: {1000 * cpu / (half // 2):.1f} ms "
+          f"CPU and {1000 * wall / (half // 2):.1f} ms wall per letter")
     profiler = cProfile.Profile()
     began = time.perf_counter()
     profiler.enable()
-    results = batch(letters)
+    results = batch(measured[half // 2 :])
     profiler.disable()
     elapsed = time.perf_counter() - began
     statuses = sorted({r.status_code for r in results})
-    print(f"profiled {len(letters)} letters in {elapsed:.2f} s "
-          f"({len(letters) / elapsed:.1f}/s), statuses {statuses}")
+    print(f"profiled {len(results)} letters in {elapsed:.2f} s "
+          f"({len(results) / elapsed:.1f}/s), statuses {statuses}")
     for key in ("cumulative", "tottime"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(key).print_stats(35)
@@ -343,6 +370,20 @@ def batches(session, site, bodies):
             raise RuntimeError(f"batch answered {statuses}")
 
 
+def conflicts_since(root, before):
+    """ConflictErrors each Zope client logged (the request is replayed) since ``before``."""
+    counts = {}
+    for name in ("a", "b"):
+        log = root / name / "var" / "log" / "event.log"
+        lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+        lines = [line for line in lines if "ConflictError" in line]
+        counts[f"zope {name}"] = len(lines) - before.get(f"zope {name}", 0)
+        if os.environ.get("BENCH_GED_CONFLICTS"):
+            for line in lines[before.get(f"zope {name}", 0) :]:
+                print(f"    zope {name}: {line[:400]}", flush=True)
+    return counts
+
+
 def pid_of(path):
     """The id of the process (started by this script) whose command line names ``path``."""
     for proc in Path("/proc").iterdir():
@@ -383,7 +424,8 @@ def profile_batches(root, make, setup_conf, env, address):
     command = [str(BIN / "python"), str(script)]
     environ = {**os.environ, **env}
     letters = root / "profile.json"
-    letters.write_text(json.dumps(make("PROF", BATCH)))
+    warm, measured = make("PROFW", BATCH), make("PROFM", BATCH)  # the same people
+    letters.write_text(json.dumps(warm + measured))
     out = subprocess.run(
         [*command, "profile", setup_conf, SITE_ID, str(letters)],
         capture_output=True,
@@ -557,6 +599,7 @@ def main():
             )
             every = batch_bodies(letters, size)
             FAILED_BATCHES.clear()
+            logged = conflicts_since(root, {})
             before = cpu_seconds(pids)
             if clients == 2:
                 rate, elapsed = timed(lambda h=half: both(h), count)
@@ -564,7 +607,13 @@ def main():
                 rate, elapsed = timed(lambda b=every: batches(session, site_a, b), count)
             cpu_used[key] = cpu_since(before, pids)
             rates[key] = rate
-            failed = f"; {len(FAILED_BATCHES)} batch(es) answered 5xx, sent again"
+            retried = ", ".join(
+                f"{name} {count}" for name, count in conflicts_since(root, logged).items()
+            )
+            failed = (
+                f"; {len(FAILED_BATCHES)} batch(es) answered 5xx, sent again; "
+                f"requests replayed after a ConflictError: {retried}"
+            )
             print(
                 f"({key}) {label:40} {rate:7.2f} letters/s  ({count} in {elapsed:.1f} s{failed})",
                 flush=True,
