@@ -258,11 +258,7 @@ def parse_letter(data, inspect=True):
     if errors:
         raise LetterInvalid(errors)
     content, filename = raw
-    received_sha256 = hashlib.sha256(content).hexdigest()
-    stored = content
-    content_type = ""
-    sha256 = received_sha256
-    inspected = None
+    stored, content_type, sha256, inspected = content, "", "", None
     if inspect:
         try:
             inspected = inspect_upload(content, filename=filename, max_size=max_size())
@@ -272,6 +268,10 @@ def parse_letter(data, inspect=True):
             ) from None
         stored, content_type = inspected.data, inspected.content_type
         filename, sha256 = inspected.filename, inspected.sha256
+    # A PDF is stored as received: its bytes are hashed once.
+    same = sha256 and stored == content
+    received_sha256 = sha256 if same else hashlib.sha256(content).hexdigest()
+    sha256 = sha256 or received_sha256
     return Letter(
         ged_reference=reference,
         person_kind=person_kind,
