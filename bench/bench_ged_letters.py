@@ -169,7 +169,7 @@ def describe(oid):
 
 
 def batch(chunk):
-    results = [GEDLettersPost.one(letter, "ged") for letter in chunk]
+    results = GEDLettersPost.receive_batch(chunk, "ged")
     transaction.commit()
     return results
 

@@ -16,25 +16,21 @@ from plone.dexterity.content import Container
 from plone.dexterity.content import Item
 
 
-class VaultItem(Item):
+class _MissesAnsweredAtOnce:
+    """A private name missing is missing: no schema look-up, no temporary object."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return super().__getattr__(name)
+
+    def isTemporary(self):
+        return False
+
+
+class VaultItem(_MissesAnsweredAtOnce, Item):
     """An item of a vault (paper, mandate, share link)."""
 
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return Item.__getattr__(self, name)
 
-    def isTemporary(self):
-        return False
-
-
-class VaultContainer(Container):
+class VaultContainer(_MissesAnsweredAtOnce, Container):
     """A folder of a vault (directory, vault, space, "Courrier du CCAS")."""
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return Container.__getattr__(self, name)
-
-    def isTemporary(self):
-        return False
