@@ -7,6 +7,7 @@ content carries, and the content classes answer private names without a
 schema look-up, without changing any value a field has.
 """
 
+from ccas.vault.content.adding import add_to_structure
 from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
 from ccas.vault.indexers import NOT_APPLICABLE
 from datetime import date
@@ -79,8 +80,6 @@ def test_a_paper_in_the_ccas_mail_folder_leaves_the_folder_untouched(vault, even
     folder = vault["partage"][CCAS_MAIL_FOLDER_ID]
     before = folder.modified()
     setRoles(api.portal.get(), TEST_USER_ID, ["Manager"])
-    from ccas.vault.content.adding import add_to_structure
-
     paper = add_to_structure(folder, "VaultDocument", "d-000000000001", title="Lettre")
     assert folder["d-000000000001"] is not None
     assert paper.aq_parent.getId() == CCAS_MAIL_FOLDER_ID
