@@ -30,6 +30,8 @@ from plone.restapi.services import Service
 from urllib.parse import urlsplit
 from zExceptions import Forbidden
 from zope.interface import alsoProvides
+from zope.interface import implementer
+from zope.publisher.interfaces import IPublishTraverse
 from ZPublisher.HTTPRequest import FileUpload
 import base64
 import binascii
@@ -361,3 +363,16 @@ def file_info(blob):
     if blob is None:
         return None
     return {"filename": blob.filename, "content_type": blob.contentType, "size": blob.getSize()}
+
+
+@implementer(IPublishTraverse)
+class TraversingService(VaultService):
+    """A service that takes the names after it in the URL (``@service/a/b``) as ``params``."""
+
+    def __init__(self, context, request):
+        super().__init__(context, request)
+        self.params = []
+
+    def publishTraverse(self, request, name):
+        self.params.append(name)
+        return self

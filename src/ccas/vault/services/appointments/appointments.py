@@ -17,10 +17,9 @@ from ccas.vault.services.base import refused
 from ccas.vault.services.base import RequestError
 from ccas.vault.services.base import REQUIRED
 from ccas.vault.services.base import text
+from ccas.vault.services.base import TraversingService
 from ccas.vault.services.base import VaultService
 from datetime import datetime
-from zope.interface import implementer
-from zope.publisher.interfaces import IPublishTraverse
 
 
 BAD_START = (
@@ -100,17 +99,8 @@ class AppointmentsPost(VaultService):
         return appointment_info(item)
 
 
-@implementer(IPublishTraverse)
-class AppointmentsDelete(VaultService):
+class AppointmentsDelete(TraversingService):
     """Cancel ``@appointments/{id}``: 200 with the cancelled appointment."""
-
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.params = []
-
-    def publishTraverse(self, request, name):
-        self.params.append(name)
-        return self
 
     def reply(self):
         check_may_use(self.context)

@@ -15,10 +15,8 @@ from ccas.vault.checklists import STATES
 from ccas.vault.checklists import visible_spaces
 from ccas.vault.document_types import current_language
 from ccas.vault.services.base import RequestError
-from ccas.vault.services.base import VaultService
+from ccas.vault.services.base import TraversingService
 from plone import api
-from zope.interface import implementer
-from zope.publisher.interfaces import IPublishTraverse
 
 
 UNKNOWN = (
@@ -82,17 +80,8 @@ def status_as_dict(context, status, request):
     }
 
 
-@implementer(IPublishTraverse)
-class ChecklistsGet(VaultService):
+class ChecklistsGet(TraversingService):
     """The list of enabled checklists with counts, or one checklist item by item."""
-
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.params = []
-
-    def publishTraverse(self, request, name):
-        self.params.append(name)
-        return self
 
     def reply(self):
         visible_spaces(self.context)  # Unauthorized first: no checklist ids for strangers

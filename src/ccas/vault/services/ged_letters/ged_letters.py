@@ -15,12 +15,10 @@ from ccas.vault.letters.validation import reference_of
 from ccas.vault.security import current_user_id
 from ccas.vault.services.base import disable_csrf
 from ccas.vault.services.base import RequestError
-from ccas.vault.services.base import VaultService
+from ccas.vault.services.base import TraversingService
 from transaction.interfaces import TransientError
 from ZEO.Exceptions import ClientStorageError
 from ZODB.POSException import POSError
-from zope.interface import implementer
-from zope.publisher.interfaces import IPublishTraverse
 import json
 import logging
 import transaction
@@ -49,23 +47,14 @@ INTERNAL = (
 )
 
 
-class _GEDService(VaultService):
+class _GEDService(TraversingService):
     required_permission = permissions.DELIVER_GED_LETTERS
-
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.params = []
-
-    def publishTraverse(self, request, name):
-        self.params.append(name)
-        return self
 
 
 class _LetterFailed(Exception):
     """A letter of a batch failed unexpectedly (not a refusal)."""
 
 
-@implementer(IPublishTraverse)
 class GEDLettersPost(_GEDService):
     """``POST @ged-letters`` (one letter) and ``POST @ged-letters/batch``."""
 
@@ -157,7 +146,6 @@ class GEDLettersPost(_GEDService):
         return result
 
 
-@implementer(IPublishTraverse)
 class GEDLetterStatus(_GEDService):
     """``GET @ged-letters/{ged_reference}``: the delivery status, never the content."""
 

@@ -8,9 +8,8 @@ from ccas.vault.services.base import invalid_fields
 from ccas.vault.services.base import refused
 from ccas.vault.services.base import RequestError
 from ccas.vault.services.base import text
+from ccas.vault.services.base import TraversingService
 from ccas.vault.services.base import VaultService
-from zope.interface import implementer
-from zope.publisher.interfaces import IPublishTraverse
 
 
 class ParkedLettersGet(VaultService):
@@ -27,19 +26,10 @@ class ParkedLettersGet(VaultService):
         }
 
 
-@implementer(IPublishTraverse)
-class ParkedLettersPost(VaultService):
+class ParkedLettersPost(TraversingService):
     """``POST @parked-letters/{ged_reference}/discard`` with ``{"reason": "..."}``."""
 
     required_permission = permissions.MANAGE_PARKED_LETTERS
-
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.params = []
-
-    def publishTraverse(self, request, name):
-        self.params.append(name)
-        return self
 
     def reply(self):
         if len(self.params) != 2 or self.params[1] != "discard":

@@ -14,11 +14,10 @@ from ccas.vault.services.base import refused
 from ccas.vault.services.base import RequestError
 from ccas.vault.services.base import REQUIRED
 from ccas.vault.services.base import text
+from ccas.vault.services.base import TraversingService
 from ccas.vault.services.base import VaultService
 from ccas.vault.sharing import links
 from plone import api
-from zope.interface import implementer
-from zope.publisher.interfaces import IPublishTraverse
 
 
 NOT_UIDS = ("Give a list of paper UIDs.", "Donnez la liste des papiers (leurs UID).")
@@ -77,17 +76,8 @@ class ShareLinksGet(VaultService):
         }
 
 
-@implementer(IPublishTraverse)
-class ShareLinksPost(VaultService):
+class ShareLinksPost(TraversingService):
     """Create a link, or (``/{id}/revoke``) revoke one."""
-
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.params = []
-
-    def publishTraverse(self, request, name):
-        self.params.append(name)
-        return self
 
     def reply(self):
         vault = vault_of(self.context)

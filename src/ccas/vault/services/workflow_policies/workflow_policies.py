@@ -19,10 +19,8 @@ from ccas.vault.policies.export import export_configuration
 from ccas.vault.policies.export import import_configuration
 from ccas.vault.services.base import disable_csrf
 from ccas.vault.services.base import RequestError
-from ccas.vault.services.base import VaultService
+from ccas.vault.services.base import TraversingService
 from ccas.vault.services.workflow_policies.describe import policy_info
-from zope.interface import implementer
-from zope.publisher.interfaces import IPublishTraverse
 import json
 
 
@@ -35,17 +33,8 @@ def policy_error(error, status=400):
     return RequestError(status, error.code, str(error), error.message_fr, dict(error.fields))
 
 
-@implementer(IPublishTraverse)
-class _Base(VaultService):
+class _Base(TraversingService):
     required_permission = permissions.MANAGE_SETTINGS
-
-    def __init__(self, context, request):
-        super().__init__(context, request)
-        self.params = []
-
-    def publishTraverse(self, request, name):
-        self.params.append(name)
-        return self
 
     def url(self):
         return f"{self.context.absolute_url()}/@workflow-policies"
