@@ -24,18 +24,12 @@ SENTENCE = "Vous avez reçu un nouveau courrier du CCAS dans votre coffre-fort."
 
 
 @pytest.fixture
-def site(functional_portal, smtp):
-    _inbox, port = smtp
-    # Plone's MailHost takes its server from the registry (the mail control panel)
-    api.portal.set_registry_record("plone.smtp_host", "127.0.0.1")
-    api.portal.set_registry_record("plone.smtp_port", port)
-    api.portal.set_registry_record("plone.email_from_address", "ccas@example.org")
-    api.portal.set_registry_record("plone.email_from_name", "CCAS")
+def site(mail_site):
     api.portal.set_registry_record("plone.default_language", "fr")
     make_agent("accueil")
     make_user("ged", global_roles=[roles.GED_CONNECTOR])
     transaction.commit()
-    return functional_portal
+    return mail_site
 
 
 def open_for_letters(login, ged_id, **kw):
