@@ -113,3 +113,23 @@ def sms():
         gsm.unregisterUtility(recorder, ISMSGateway)
         if previous is not None:
             gsm.registerUtility(previous, ISMSGateway)
+
+
+@pytest.fixture
+def letters_vault(functional_portal):
+    """An open vault (``jdupont``, GED person ``GED-42``) that takes the CCAS's letters,
+    its agent ``accueil`` and the GED connector ``ged``; committed."""
+    from ccas.vault import roles
+    from vaults import consent_as_owner
+    from vaults import make_agent
+    from vaults import make_user
+    from vaults import open_vault_as
+    import transaction
+
+    make_agent("accueil")
+    make_user("ged", global_roles=[roles.GED_CONNECTOR])
+    vault = consent_as_owner(
+        open_vault_as("accueil", "jdupont", ged_person_ids=["GED-42"], receive_ccas_letters=True)
+    )
+    transaction.commit()
+    return vault

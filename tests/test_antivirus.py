@@ -7,7 +7,6 @@ message and traced; a configured clamd that does not answer refuses every
 deposit (fail closed); no clamd configured: no scan.
 """
 
-from ccas.vault import roles
 from ccas.vault.deposit import antivirus
 from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
@@ -34,7 +33,6 @@ from test_opening_wizard import step_of
 from test_opening_wizard import vault_of_login
 from test_opening_wizard import Wizard
 from test_settings_panel import post as post_settings
-from vaults import consent_as_owner
 from vaults import deposit_as
 from vaults import make_agent
 from vaults import make_user
@@ -211,14 +209,8 @@ def test_the_tcp_address_is_used_when_there_is_no_socket(functional_portal):
 
 
 @pytest.fixture
-def vault(functional_portal):
-    make_agent("accueil")
-    make_user("ged", global_roles=[roles.GED_CONNECTOR])
-    vault = consent_as_owner(
-        open_vault_as("accueil", "jdupont", ged_person_ids=["GED-42"], receive_ccas_letters=True)
-    )
-    transaction.commit()
-    return vault
+def vault(letters_vault):
+    return letters_vault
 
 
 def fresh(obj):

@@ -5,7 +5,6 @@ each letter in its own transaction, idempotent, crash-safe; a PDF pyHanko
 cannot sign keeps its seal and is reported, never retried forever.
 """
 
-from ccas.vault import roles
 from ccas.vault.certification import keys
 from ccas.vault.certification import pades
 from ccas.vault.certification import signing_queue
@@ -16,10 +15,6 @@ from ccas.vault.security import as_system
 from plone import api
 from test_ged_letters import fresh
 from test_ged_letters import letter
-from vaults import consent_as_owner
-from vaults import make_agent
-from vaults import make_user
-from vaults import open_vault_as
 from vaults import PASSWORD
 from vaults import pdf_bytes
 import hashlib
@@ -29,14 +24,8 @@ import transaction
 
 
 @pytest.fixture
-def vault(functional_portal):
-    make_agent("accueil")
-    make_user("ged", global_roles=[roles.GED_CONNECTOR])
-    vault = consent_as_owner(
-        open_vault_as("accueil", "jdupont", ged_person_ids=["GED-42"], receive_ccas_letters=True)
-    )
-    transaction.commit()
-    return vault
+def vault(letters_vault):
+    return letters_vault
 
 
 @pytest.fixture
