@@ -10,6 +10,10 @@ these classes answer those names at once (decision 0028).  The catalog
 queue asks every object it indexes whether it ``isTemporary`` (a
 ``portal_factory`` object): the answer is here rather than searched for up
 to the site.
+
+An item has no sub-objects: when its security changes (a workflow state
+change), the only catalog entry to update is its own, without first
+searching the catalog for entries under its path as CMF does for folders.
 """
 
 from plone.dexterity.content import Container
@@ -30,6 +34,11 @@ class _MissesAnsweredAtOnce:
 
 class VaultItem(_MissesAnsweredAtOnce, Item):
     """An item of a vault (paper, mandate, share link)."""
+
+    def reindexObjectSecurity(self, skip_self=False):
+        """Reindex this item's security (an item has nothing under it)."""
+        if not skip_self:
+            self.reindexObject(idxs=self._cmf_security_indexes, update_metadata=0)
 
 
 class VaultContainer(_MissesAnsweredAtOnce, Container):
