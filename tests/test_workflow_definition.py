@@ -216,3 +216,25 @@ def test_the_1004_step_is_idempotent(site_at_1003):
 
     assert upgrade(None) == list(WORKFLOWS)
     assert upgrade(None) == []
+
+
+def test_after_the_upgrade_a_new_connection_loads_the_new_class(functional_portal):
+    import transaction
+
+    tool = api.portal.get_tool("portal_workflow")
+    for workflow_id in WORKFLOWS:
+        aq_base(tool.getWorkflowById(workflow_id)).__class__ = DCWorkflowDefinition
+    tool._p_changed = True
+    transaction.commit()
+    from ccas.vault.upgrades.v1004 import upgrade
+
+    assert upgrade(None) == list(WORKFLOWS)
+    transaction.commit()
+    connection = functional_portal._p_jar.db().open()  # as after a restart: nothing cached
+    try:
+        site = connection.root()["Application"][functional_portal.getId()]
+        fresh_tool = site._getOb("portal_workflow")
+        for workflow_id in WORKFLOWS:
+            assert type(aq_base(fresh_tool._getOb(workflow_id))) is VaultWorkflowDefinition
+    finally:
+        connection.close()
