@@ -9,17 +9,18 @@ reindex updates its own catalog entry.
 """
 
 from AccessControl.Permission import Permission
-from AccessControl.SecurityManagement import newSecurityManager
 from Acquisition import aq_base
 from ccas.vault.api import documents
 from ccas.vault.policies import apply
 from ccas.vault.policies import guard
 from ccas.vault.sharing import links
+from ccas.vault.upgrades.v1004 import upgrade
 from ccas.vault.upgrades.v1004 import WORKFLOWS
 from ccas.vault.workflows.definition import META_TYPE
 from ccas.vault.workflows.definition import protected_attributes
 from ccas.vault.workflows.definition import VaultWorkflowDefinition
 from plone import api
+from plone.indexer.interfaces import IIndexableObject
 from Products.DCWorkflow.DCWorkflow import DCWorkflowDefinition
 from Products.DCWorkflow.utils import ac_inherited_permissions
 from vaults import acting_as
@@ -29,7 +30,9 @@ from vaults import deposit_as
 from vaults import make_agent
 from vaults import make_user
 from vaults import open_vault_as
+from zope.component import getMultiAdapter
 import pytest
+import transaction
 
 
 PROFILE = "ccas.vault:default"
@@ -37,7 +40,7 @@ PROFILE = "ccas.vault:default"
 
 @pytest.fixture
 def contents(portal):
-    """One object of every vault type, a paper certified, another one shared."""
+    """One object of every vault type (one per workflow), by name; a paper certified and shared."""
     make_agent("accueil")
     make_agent("travailleur")
     make_agent("certificateur")
@@ -50,17 +53,17 @@ def contents(portal):
         documents.certify(shared)
     with acting_as("jdupont"):
         link = links.create_link(vault, [shared], "Mme Martin", "7d")[0]
-    return [
-        portal["coffres"],
-        vault,
-        vault["prive"],
-        vault["partage"],
-        vault["partage"]["courrier-du-ccas"],
-        private,
-        shared,
-        mandate,
-        link,
-    ]
+    return {
+        "directory": portal["coffres"],
+        "vault": vault,
+        "private space": vault["prive"],
+        "shared space": vault["partage"],
+        "mail folder": vault["partage"]["courrier-du-ccas"],
+        "private paper": private,
+        "certified paper": shared,
+        "mandate": mandate,
+        "share link": link,
+    }
 
 
 def stock_lookup(ob, permission):
@@ -91,11 +94,11 @@ def test_the_vaults_workflows_are_vault_workflow_definitions(portal):
 
 
 def test_every_type_covers_every_workflow(contents):
-    assert {workflow_of(ob).getId() for ob in contents} == set(WORKFLOWS)
+    assert {workflow_of(ob).getId() for ob in contents.values()} == set(WORKFLOWS)
 
 
 def test_each_permission_protects_what_stock_dcworkflow_finds(contents):
-    for ob in contents:
+    for ob in contents.values():
         workflow = workflow_of(ob)
         assert len(workflow.permissions) == 40
         for permission in workflow.permissions:
@@ -111,7 +114,7 @@ def maps(ob, workflow):
 
 
 def test_after_a_state_change_the_maps_are_the_ones_stock_dcworkflow_writes(contents):
-    for ob in contents:
+    for ob in contents.values():
         workflow = workflow_of(ob)
         ours = (workflow.updateRoleMappingsFor(ob), maps(ob, workflow))
         stock = (DCWorkflowDefinition.updateRoleMappingsFor(workflow, ob), maps(ob, workflow))
@@ -120,7 +123,7 @@ def test_after_a_state_change_the_maps_are_the_ones_stock_dcworkflow_writes(cont
 
 def test_a_map_changed_by_hand_is_set_back_as_stock_dcworkflow_would(contents):
     changed = ("View", "Access contents information", "Modify portal content")
-    for ob in contents:
+    for ob in contents.values():
         workflow = workflow_of(ob)
         before = maps(ob, workflow)
         for permission in changed:
@@ -134,11 +137,11 @@ def test_a_map_changed_by_hand_is_set_back_as_stock_dcworkflow_would(contents):
         assert maps(ob, workflow) == before, ob.portal_type
 
 
-def test_the_manager_still_cannot_read_a_certified_paper(contents, portal):
-    shared = contents[6]
+def test_the_manager_still_cannot_read_a_certified_paper(contents):
+    shared = contents["certified paper"]
     assert api.content.get_state(shared) == "certified"
-    newSecurityManager(None, portal.acl_users.getUserById("jdupont"))
-    assert api.user.has_permission("View", obj=shared)
+    with acting_as("jdupont"):
+        assert api.user.has_permission("View", obj=shared)
     make_user("chef", ["Manager", "Site Administrator"])
     with acting_as("chef"):
         assert not api.user.has_permission("View", obj=shared)
@@ -146,20 +149,17 @@ def test_the_manager_still_cannot_read_a_certified_paper(contents, portal):
 
 
 def test_a_certified_papers_catalog_entry_has_its_new_security(contents):
-    shared = contents[6]
+    shared = contents["certified paper"]
     catalog = api.portal.get_tool("portal_catalog")
     (brain,) = catalog.unrestrictedSearchResults(UID=shared.UID())
     indexed = catalog.getIndexDataForRID(brain.getRID())["allowedRolesAndUsers"]
-    from plone.indexer.interfaces import IIndexableObject
-    from zope.component import getMultiAdapter
-
     wrapper = getMultiAdapter((shared, catalog), IIndexableObject)
     assert sorted(indexed) == sorted(wrapper.allowedRolesAndUsers)
     assert "Manager" not in indexed and "Site Administrator" not in indexed
 
 
 def test_an_items_security_reindex_updates_its_own_entry_only(contents):
-    paper = contents[5]
+    paper = contents["private paper"]
     catalog = api.portal.get_tool("portal_catalog")
     (brain,) = catalog.unrestrictedSearchResults(UID=paper.UID())
     rid = brain.getRID()
@@ -212,22 +212,16 @@ def test_upgrading_from_1003_gives_the_workflows_their_class_and_keeps_them(site
 
 
 def test_the_1004_step_is_idempotent(site_at_1003):
-    from ccas.vault.upgrades.v1004 import upgrade
-
     assert upgrade(None) == list(WORKFLOWS)
     assert upgrade(None) == []
 
 
 def test_after_the_upgrade_a_new_connection_loads_the_new_class(functional_portal):
-    import transaction
-
     tool = api.portal.get_tool("portal_workflow")
     for workflow_id in WORKFLOWS:
         aq_base(tool.getWorkflowById(workflow_id)).__class__ = DCWorkflowDefinition
     tool._p_changed = True
     transaction.commit()
-    from ccas.vault.upgrades.v1004 import upgrade
-
     assert upgrade(None) == list(WORKFLOWS)
     transaction.commit()
     connection = functional_portal._p_jar.db().open()  # as after a restart: nothing cached
