@@ -47,16 +47,16 @@ def class_permissions(klass):
     return known
 
 
-def protected_attributes(ob, permission):
-    """What DCWorkflow's ``modifyRolesForPermission`` finds ``permission`` protects on ``ob``."""
+def protected_attributes(ob):
+    """Permission name → attributes it protects on ``ob``, as DCWorkflow's
+    ``modifyRolesForPermission`` finds them (a permission not named protects none)."""
     known = class_permissions(aq_base(ob).__class__)
-    if permission in known:
-        return known[permission]
-    if hasattr(ob, "_subobject_permissions"):  # containers: the products' permissions
-        for name, data, *_default in ob._subobject_permissions():
-            if name == permission:
-                return data
-    return ()
+    if not hasattr(ob, "_subobject_permissions"):
+        return known
+    products = {}  # containers: the products' permissions, after the class's own
+    for name, data, *_default in ob._subobject_permissions():
+        products.setdefault(name, data)
+    return {**products, **known}
 
 
 class VaultWorkflowDefinition(DCWorkflowDefinition):
@@ -70,11 +70,12 @@ class VaultWorkflowDefinition(DCWorkflowDefinition):
         if state is None:
             return 0
         changed = 0
+        protected = protected_attributes(ob)
         for name in self.permissions or ():
             roles = []
             if state.permission_roles is not None:
                 roles = state.permission_roles.get(name, roles)
-            permission = Permission(name, protected_attributes(ob, name), ob)
+            permission = Permission(name, protected.get(name, ()), ob)
             if permission.getRoles() != roles:
                 permission.setRoles(roles)
                 changed = 1
