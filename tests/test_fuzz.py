@@ -44,6 +44,9 @@ import os
 import pytest
 import requests
 import schemathesis
+import sys
+import threading
+import traceback
 import transaction
 import yaml
 
@@ -118,6 +121,8 @@ def site(functional_portal):
     manager.headers["Accept"] = "application/json"
     policies = manager.get(f"{base}/@workflow-policies", timeout=60)
     assert policies.status_code == 200, policies.text
+    for session in (ged, agent, manager):
+        session.close()
     from ccas.vault.checklists import list_checklists
 
     transaction.begin()
@@ -157,6 +162,16 @@ def _operations(schema):
     )
 
 
+def server_stacks():
+    """Where every thread of this process (the test server's included) stands."""
+    frames = sys._current_frames()
+    return "\n".join(
+        f"--- thread {thread.name}\n" + "".join(traceback.format_stack(frames[thread.ident]))
+        for thread in threading.enumerate()
+        if thread.ident in frames
+    )
+
+
 def fuzz(operation, mode, known, base, account, record):
     """Run the bounded, derandomized cases of ``operation`` as ``account``."""
     names = {p.name for p in operation.path_parameters}
@@ -164,33 +179,42 @@ def fuzz(operation, mode, known, base, account, record):
     strategies = [operation.as_strategy(generation_mode=mode)]
     if fixed:
         strategies.append(operation.as_strategy(generation_mode=mode, path_parameters=fixed))
-    session = requests.Session()
-    session.auth = ACCOUNTS[account]
-    for strategy in strategies:
+    # closed at once: left to the garbage collector, ~700 idle keep-alive connections
+    # reach waitress' limit (100) and it stops accepting (seen in CI: a 60 s timeout)
+    with requests.Session() as session:
+        session.auth = ACCOUNTS[account]
+        for strategy in strategies:
 
-        @settings(
-            max_examples=EXAMPLES,
-            derandomize=True,
-            database=None,
-            deadline=None,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=strategy)
-        def run(case):
-            headers = {"Accept": "application/json"}
-            response = case.call(base_url=base, session=session, headers=headers, timeout=60)
-            try:
-                case.validate_response(response, checks=CONFORMANCE)
-            except (Exception, BaseExceptionGroup) as failure:  # schemathesis' FailureGroup
-                problem = failure
-            else:
-                problem = None
-            record(operation, account, mode, case, response, problem)
+            @settings(
+                max_examples=EXAMPLES,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=strategy)
+            def run(case):
+                headers = {"Accept": "application/json"}
+                try:
+                    response = case.call(
+                        base_url=base, session=session, headers=headers, timeout=60
+                    )
+                except requests.Timeout as timeout:
+                    raise AssertionError(
+                        f"{operation.label} as {account}: no answer in 60 s\n{server_stacks()}"
+                    ) from timeout
+                try:
+                    case.validate_response(response, checks=CONFORMANCE)
+                except (Exception, BaseExceptionGroup) as failure:  # schemathesis' FailureGroup
+                    problem = failure
+                else:
+                    problem = None
+                record(operation, account, mode, case, response, problem)
 
-        # negative mode: some operations have nothing that can be made invalid
-        with contextlib.suppress(Unsatisfiable):
-            run()
+            # negative mode: some operations have nothing that can be made invalid
+            with contextlib.suppress(Unsatisfiable):
+                run()
 
 
 @pytest.mark.slow
