@@ -8,6 +8,7 @@ nothing but their own receipts.  See docs/api.md, "GED letters".
 from ccas.vault import permissions
 from ccas.vault.letters import BATCH_LIMIT
 from ccas.vault.letters import receipts
+from ccas.vault.letters import turns
 from ccas.vault.letters.delivery import error_body
 from ccas.vault.letters.delivery import receive_letter
 from ccas.vault.letters.delivery import Result
@@ -41,6 +42,10 @@ UNKNOWN_LETTER = (
     "No letter with this reference was delivered by your account.",
     "Aucun courrier portant cette référence n'a été déposé par votre compte.",
 )
+BUSY = (
+    "This server is receiving other letters; send these again in a moment.",
+    "Ce serveur reçoit déjà d'autres courriers ; renvoyez ceux-ci dans un moment.",
+)
 INTERNAL = (
     "This letter could not be received because of an internal error; send it again later.",
     "Ce courrier n'a pas pu être reçu à cause d'une erreur interne ; renvoyez-le plus tard.",
@@ -49,6 +54,15 @@ INTERNAL = (
 
 class _GEDService(TraversingService):
     required_permission = permissions.DELIVER_GED_LETTERS
+
+
+def take_turn(response):
+    """Wait for this process's turn to deliver (:mod:`ccas.vault.letters.turns`), else 503."""
+    try:
+        turns.take_turn()
+    except turns.Busy:
+        response.setHeader("Retry-After", str(turns.RETRY_AFTER_SECONDS))
+        raise RequestError(503, "busy", *BUSY) from None
 
 
 class _LetterFailed(Exception):
@@ -65,6 +79,7 @@ class GEDLettersPost(_GEDService):
         if self.params:
             raise RequestError(404, "not_found", "Unknown address.", "Adresse inconnue.")
         data = self.body()
+        take_turn(self.request.response)
         result = receive_letter(data, current_user_id())
         self.request.response.setStatus(result.status_code)
         if result.status_code == 201:
@@ -84,6 +99,7 @@ class GEDLettersPost(_GEDService):
         if len(letters) > BATCH_LIMIT:
             raise RequestError(400, "batch_too_large", *TOO_MANY, fields={"letters": TOO_MANY})
         connector = current_user_id()
+        take_turn(self.request.response)
         results = [
             {
                 "index": index,
