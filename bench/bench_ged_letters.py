@@ -12,7 +12,9 @@ the page: every letter's bytes differ):
 (b) ``POST /@ged-letters``, one letter per request, as the connector;
 (c) ``POST /@ged-letters/batch``, 100 letters per request;
 (d) (c) fed to two Zope clients in parallel (one thread each, N/2 letters each);
-(e), (f) the same as (c), (d) with batches of 25.
+(e), (f) the same as (c), (d) with batches of 25;
+(g) (c) sent by two senders at once to one Zope client (its deliveries take
+    turns, decision 0030: no batch is replayed).
 
 Before measuring, each client takes every path once and one letter for every
 person (so both have the vaults in their ZODB cache, as clients that have run
@@ -578,19 +580,23 @@ def main():
                     flush=True,
                 )
 
-        def both(parts):
-            with ThreadPoolExecutor(2) as pool:
+        def at_once(sites, parts):
+            def send(site, part):
+                with requests.Session() as own:
+                    batches(own, site, part)
+
+            with ThreadPoolExecutor(len(sites)) as pool:
                 futures = [
-                    pool.submit(batches, requests.Session(), site, part)
-                    for site, part in zip((site_a, site_b), parts, strict=True)
+                    pool.submit(send, site, part) for site, part in zip(sites, parts, strict=True)
                 ]
                 for future in futures:
                     future.result()
 
-        for key, label, size, clients in (
-            ("d", f"@ged-letters/batch by {BATCH}, 2 clients", BATCH, 2),
-            ("e", f"@ged-letters/batch by {SMALL_BATCH}, 1 client", SMALL_BATCH, 1),
-            ("f", f"@ged-letters/batch by {SMALL_BATCH}, 2 clients", SMALL_BATCH, 2),
+        for key, label, size, sites in (
+            ("d", f"@ged-letters/batch by {BATCH}, 2 clients", BATCH, (site_a, site_b)),
+            ("e", f"@ged-letters/batch by {SMALL_BATCH}, 1 client", SMALL_BATCH, (site_a,)),
+            ("f", f"@ged-letters/batch by {SMALL_BATCH}, 2 clients", SMALL_BATCH, (site_a, site_b)),
+            ("g", f"@ged-letters/batch by {BATCH}, 2 senders, 1 client", BATCH, (site_a, site_a)),
         ):
             letters = make(key.upper(), count)
             half = (
@@ -601,8 +607,8 @@ def main():
             FAILED_BATCHES.clear()
             logged = conflicts_since(root, {})
             before = cpu_seconds(pids)
-            if clients == 2:
-                rate, elapsed = timed(lambda h=half: both(h), count)
+            if len(sites) == 2:
+                rate, elapsed = timed(lambda s=sites, h=half: at_once(s, h), count)
             else:
                 rate, elapsed = timed(lambda b=every: batches(session, site_a, b), count)
             cpu_used[key] = cpu_since(before, pids)
@@ -630,9 +636,10 @@ def main():
     single_ratio = rates["b"] / rates["a"]
     two_ratio = rates["d"] / rates["c"]
     two_small = rates["f"] / rates["e"]
+    two_senders = rates["g"] / rates["c"]
     end_to_end_ratio = rates["c_end_to_end"] / rates["a"]
     print(
-        "In the request of (b)-(f): inspection, deposit, indexing, the Ed25519 seal "
+        "In the request of (b)-(g): inspection, deposit, indexing, the Ed25519 seal "
         "(certification, registry), history lines, receipt, notification (queued after "
         "commit).\nQueued (signing queue, decision 0014): the PAdES signature embedded in "
         "the PDF, its second seal and history line.  (a) does none of this."
@@ -643,6 +650,7 @@ def main():
         f"drain {rates['drain']:.1f} letters/s; "
         f"(b)/(a) = {single_ratio:.2f}; 2 clients / 1 client = {two_ratio:.2f} by {BATCH} "
         f"(goal >= {TARGET_TWO_CLIENTS}), {two_small:.2f} by {SMALL_BATCH}; "
+        f"2 senders / 1 sender on one client = {two_senders:.2f} (turns, decision 0030); "
         f"{os.cpu_count()} CPUs"
     )
     # What two clients could reach at best here: every CPU busy with nothing but letters,
