@@ -22,6 +22,8 @@ import base64
 import hashlib
 import json
 import pytest
+import requests
+import threading
 import transaction
 
 
@@ -402,27 +404,32 @@ def test_a_missing_mail_folder_is_created_again(portal):
 # --- concurrency ----------------------------------------------------------------
 
 
-def test_concurrent_requests_deliver_a_letter_once(vault, http):
-    """The same letter sent by several clients at once: one 201, the others 200, one paper."""
-    import threading
+def post_at_once(url, bodies):
+    """POST every body to ``url`` as the GED connector, each from its own thread, all
+    released together; the answers in the order of ``bodies``."""
+    start = threading.Barrier(len(bodies))
+    answers = [None] * len(bodies)
 
-    body = letter()
-    barrier = threading.Barrier(4)
-    answers = []
+    def send(index, body):
+        with requests.Session() as session:
+            session.auth = ("ged", PASSWORD)
+            session.headers["Accept"] = "application/json"
+            start.wait()
+            answers[index] = session.post(url, json=body, timeout=120)
 
-    def send():
-        session = http("ged")
-        barrier.wait()
-        response = session.post("@ged-letters", json=body)
-        answers.append((response.status_code, response.json()))
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
+    threads = [threading.Thread(target=send, args=item) for item in enumerate(bodies)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert sorted(status for status, _body in answers) == [200, 200, 200, 201]
-    assert len({json.dumps(answer, sort_keys=True) for _status, answer in answers}) == 1
+    return answers
+
+
+def test_concurrent_requests_deliver_a_letter_once(vault):
+    """The same letter sent by several clients at once: one 201, the others 200, one paper."""
+    answers = post_at_once(f"{api.portal.get().absolute_url()}/@ged-letters", [letter()] * 4)
+    assert sorted(answer.status_code for answer in answers) == [200, 200, 200, 201]
+    assert len({json.dumps(answer.json(), sort_keys=True) for answer in answers}) == 1
     assert len(mail_folder(vault).objectIds()) == 1
 
 

@@ -7,13 +7,13 @@ delivery waits for the process's turn, starts from every delivery committed befo
 it, and gives the turn back when its transaction ends.
 """
 
-from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
 from ccas.vault.letters import receipts
 from ccas.vault.letters import turns
 from ccas.vault.services.ged_letters.ged_letters import GEDLettersPost
 from ccas.vault.services.openapi.openapi import DOCUMENT
-from test_ged_letters import fresh
+from test_ged_batch import papers
 from test_ged_letters import letter
+from test_ged_letters import post_at_once
 from test_openapi import check
 from vaults import PASSWORD
 from vaults import pdf_bytes
@@ -22,26 +22,6 @@ import requests
 import threading
 import transaction
 import yaml
-
-
-def post_at_once(url, bodies):
-    """POST every body to ``url`` from its own thread, all released together."""
-    start = threading.Barrier(len(bodies))
-    answers = [None] * len(bodies)
-
-    def send(index, body):
-        with requests.Session() as session:
-            session.auth = ("ged", PASSWORD)
-            session.headers["Accept"] = "application/json"
-            start.wait()
-            answers[index] = session.post(url, json=body, timeout=120)
-
-    threads = [threading.Thread(target=send, args=item) for item in enumerate(bodies)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return answers
 
 
 @pytest.fixture
@@ -56,11 +36,6 @@ def batches_received(monkeypatch):
 
     monkeypatch.setattr(GEDLettersPost, "receive_batch", staticmethod(counting))
     return calls
-
-
-def papers(vault):
-    folder = fresh(vault)["partage"].get(CCAS_MAIL_FOLDER_ID)
-    return [] if folder is None else list(folder.objectValues())
 
 
 def test_batches_sent_at_once_are_received_one_after_the_other_never_replayed(
@@ -79,15 +54,6 @@ def test_batches_sent_at_once_are_received_one_after_the_other_never_replayed(
     assert len(papers(letters_vault)) == 45
     assert len(receipts.all_receipts()) == 45
     assert not turns.turn_taken()
-
-
-def test_the_same_letter_sent_twice_at_once_is_delivered_once(functional_portal, letters_vault):
-    one = letter("SAME-1", data=pdf_bytes("le même"))
-    answers = post_at_once(f"{functional_portal.absolute_url()}/@ged-letters", [one, one])
-    assert sorted(answer.status_code for answer in answers) == [200, 201]
-    first, second = (answer.json() for answer in answers)
-    assert first == second
-    assert len(papers(letters_vault)) == 1
 
 
 @pytest.mark.parametrize(
