@@ -133,3 +133,26 @@ def letters_vault(functional_portal):
     )
     transaction.commit()
     return vault
+
+
+# --- the product as shipped: an instance built by the project's commands, as a subprocess ---
+
+
+@pytest.fixture(scope="module")
+def real_site(tmp_path_factory):
+    """``make start``'s instance (embedded ZODB, demo site) served by ``runwsgi`` in a
+    subprocess, for the tests of one module: a :class:`real_instance.RealSite`."""
+    from real_instance import built_site
+
+    with built_site(tmp_path_factory.mktemp("real-site")) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def real_zeo_sites(tmp_path_factory):
+    """``make start-zeo``'s shape: a ZEO server and two Zope clients of one database
+    (the first runs the clock): two :class:`real_instance.RealSite`."""
+    from real_instance import built_zeo_site
+
+    with built_zeo_site(tmp_path_factory.mktemp("real-zeo")) as sites:
+        yield sites

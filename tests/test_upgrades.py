@@ -36,13 +36,13 @@ def upgrade():
 
 def test_the_profile_version_is_the_last_upgrade_destination(portal):
     setup = api.portal.get_tool("portal_setup")
-    assert setup.getLastVersionForProfile(PROFILE) == ("1004",)
+    assert setup.getLastVersionForProfile(PROFILE) == ("1005",)
     assert setup.listUpgrades(PROFILE) == []
 
 
 def test_upgrading_adds_the_new_types_settings_and_checklists(site_at_1000):
     assert len(checklist_records()) == 0
-    assert upgrade() == ("1004",)  # through 1001, 1002, 1003, then 1004
+    assert upgrade() == ("1005",)  # through 1001, 1002, 1003, 1004, then 1005
     assert "ShareLink" in site_at_1000.portal_types
     assert api.portal.get_registry_record("ccas.vault.settings.city_name") in ("", None)
     assert sorted(checklist_records().keys()) == [
@@ -94,7 +94,7 @@ def configlets():
 
 
 def test_upgrading_from_1002_adds_the_agent_home_panels_and_settings(site_at_1002):
-    assert upgrade() == ("1004",)
+    assert upgrade() == ("1005",)
     assert "ccas-agent-home" in site_at_1002.portal_actions.portal_tabs.objectIds()
     assert {"ccas-settings", "ccas-indicateurs"} <= configlets()
     # New settings come with their defaults (self-service opening stays off) ...

@@ -18,3 +18,4 @@ MANAGE_SETTINGS = "ccas.vault: Manage settings"
 DELIVER_GED_LETTERS = "ccas.vault: Deliver GED letters"
 MANAGE_PARKED_LETTERS = "ccas.vault: Manage parked letters"
 VIEW_INDICATORS = "ccas.vault: View indicators"
+REACH_VAULT = "ccas.vault: Reach vault pages"  # traversal only; the page decides (0031)

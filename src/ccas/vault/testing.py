@@ -3,11 +3,9 @@
 from plone.app.testing import applyProfile
 from plone.app.testing import FunctionalTesting
 from plone.app.testing import IntegrationTesting
-from plone.app.testing import PLONE_FIXTURE
 from plone.app.testing import PloneSandboxLayer
 from plone.app.testing.layers import PloneFixture
 from plone.testing import zope
-from plone.testing.zope import WSGI_SERVER_FIXTURE
 import atexit
 import base64
 import os
@@ -107,18 +105,54 @@ class RelStoragePloneFixture(PloneFixture):
         self._relstorage_db.close()
 
 
+class ShippedStartup(zope.Startup):
+    """``zope.STARTUP`` configured as the instances the project ships (decision 0031).
+
+    plone.testing's startup loads a trimmed ``site.zcml`` and switches
+    AccessControl to its Python implementation.  This one loads the prelude of
+    the ``site.zcml`` that ``ccas-vault-instance`` writes (with its standard
+    ``redefinePermission zope2.Public → zope2.View``, kept by the configuration
+    contexts stacked above it, so that Plone's and the add-on's ZCML are read
+    under it) and runs AccessControl's C implementation, as every production
+    Zope does.
+    """
+
+    def setUpZCML(self):
+        super().setUpZCML()
+        from ccas.vault.scripts.instance import SITE_ZCML_PRELUDE
+        from zope.configuration import xmlconfig
+
+        xmlconfig.string(
+            '<configure xmlns="http://namespaces.zope.org/zope"'
+            ' xmlns:meta="http://namespaces.zope.org/meta">\n'
+            f"{SITE_ZCML_PRELUDE}</configure>",
+            context=self["configurationContext"],
+        )
+
+    def setUpDebugMode(self):
+        super().setUpDebugMode()
+        from AccessControl.Implementation import setImplementation
+
+        setImplementation("C")
+
+
+class ShippedRelStorageStartup(ShippedStartup, RelStorageStartup):
+    """:class:`ShippedStartup` on RelStorage (``CCAS_VAULT_TEST_STORAGE``)."""
+
+
 if TEST_STORAGE:
-    _STARTUP = RelStorageStartup(name="Startup:RelStorage")
-    PLONE_BASE = RelStoragePloneFixture(bases=(_STARTUP,), name="PloneFixture:RelStorage")
-    WSGI_SERVER_FIXTURE = zope.WSGIServer(bases=(_STARTUP,), name="WSGIServer:RelStorage")
+    STARTUP = ShippedRelStorageStartup(name="Startup:Shipped:RelStorage")
+    PLONE_BASE = RelStoragePloneFixture(bases=(STARTUP,), name="PloneFixture:RelStorage")
 else:
-    PLONE_BASE = PLONE_FIXTURE
+    STARTUP = ShippedStartup(name="Startup:Shipped")
+    PLONE_BASE = PloneFixture(bases=(STARTUP,), name="PloneFixture:Shipped")
+WSGI_SERVER_FIXTURE = zope.WSGIServer(bases=(STARTUP,), name="WSGIServer:Shipped")
 
 
 class CcasVaultLayer(PloneSandboxLayer):
     """A Plone site with ``ccas.vault:default`` installed."""
 
-    defaultBases = (PLONE_FIXTURE,)
+    defaultBases = (PLONE_BASE,)
 
     def setUpZope(self, app, configurationContext):
         import ccas.vault
@@ -136,10 +170,8 @@ class CcasVaultLayer(PloneSandboxLayer):
         applyProfile(portal, "ccas.vault:default")
 
 
-CCAS_VAULT_FIXTURE = (
-    CcasVaultLayer(bases=(PLONE_BASE,), name="CcasVaultLayer:RelStorage")
-    if TEST_STORAGE
-    else CcasVaultLayer()
+CCAS_VAULT_FIXTURE = CcasVaultLayer(
+    bases=(PLONE_BASE,), name="CcasVaultLayer:RelStorage" if TEST_STORAGE else "CcasVaultLayer"
 )
 
 CCAS_VAULT_INTEGRATION_TESTING = IntegrationTesting(

@@ -184,16 +184,23 @@ level = INFO
 formatter = generic
 """
 
+#: What an instance's ``site.zcml`` loads before the products, as every Zope
+#: instance does (plone.recipe.zope2instance writes the same): the redefinition
+#: makes every ``zope2.Public`` registration loaded after it need ``zope2.View``.
+#: The test layers load these very lines (``ccas.vault.testing``, decision 0031).
+SITE_ZCML_PRELUDE = """\
+  <include package="Zope2.App" />
+  <include package="Products.Five" />
+  <meta:redefinePermission from="zope2.Public" to="zope2.View" />
+"""
+
 SITE_ZCML = """\
 <configure
     xmlns="http://namespaces.zope.org/zope"
     xmlns:meta="http://namespaces.zope.org/meta"
     xmlns:five="http://namespaces.zope.org/five">
 
-  <include package="Zope2.App" />
-  <include package="Products.Five" />
-  <meta:redefinePermission from="zope2.Public" to="zope2.View" />
-
+{prelude}
   <five:loadProducts file="meta.zcml" />
   <five:loadProducts />
 {includes}
@@ -274,7 +281,7 @@ def write_instance(
     )
     (etc / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port, threads=threads))
     includes = "".join(f'  <include package="{name}" />\n' for name in zcml_packages)
-    (etc / "site.zcml").write_text(SITE_ZCML.format(includes=includes))
+    (etc / "site.zcml").write_text(SITE_ZCML.format(prelude=SITE_ZCML_PRELUDE, includes=includes))
     return etc / "zope.ini"
 
 
