@@ -9,6 +9,7 @@ from plone.testing import zope
 import atexit
 import base64
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -122,18 +123,32 @@ class ShippedStartup(zope.Startup):
         from ccas.vault.scripts.instance import SITE_ZCML_PRELUDE
         from zope.configuration import xmlconfig
 
+        context = self["configurationContext"]
         xmlconfig.string(
             '<configure xmlns="http://namespaces.zope.org/zope"'
             ' xmlns:meta="http://namespaces.zope.org/meta">\n'
             f"{SITE_ZCML_PRELUDE}</configure>",
-            context=self["configurationContext"],
+            context=context,
+        )
+        # In an instance, the redefinitions of site.zcml itself hold for every file it
+        # loads after them, and those of an included file (Zope2.App's zope2.Public →
+        # zope.Public) only inside that file.  plone.testing primes one mapping for all
+        # its stacked contexts, which lets the included ones leak: keep site.zcml's.
+        context.permission_mapping = dict(
+            re.findall(r'<meta:redefinePermission from="([^"]+)" to="([^"]+)"', SITE_ZCML_PRELUDE)
         )
 
     def setUpDebugMode(self):
-        super().setUpDebugMode()
-        from AccessControl.Implementation import setImplementation
+        """plone.testing's, without its ``setImplementation("Python")`` (which also
+        locks the choice: AccessControl takes only the first call): the C
+        implementation, AccessControl's default, stays."""
+        import App.config
 
-        setImplementation("C")
+        config = App.config.getConfiguration()
+        self._debugMode = config.debug_mode
+        config.debug_mode = False
+        App.config.setConfiguration(config)
+        os.environ["ZOPETESTCASE"] = "1"  # what plone.testing sets for Plone's test shortcuts
 
 
 class ShippedRelStorageStartup(ShippedStartup, RelStorageStartup):
