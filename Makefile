@@ -18,7 +18,7 @@ PG_PORT ?= 5433
 BACKUPS ?= var/backups
 RESTORE_TO ?= $(DATA)
 DATE ?=
-APT_PACKAGES := chromium fonts-dejavu-core clamav-daemon postgresql
+APT_PACKAGES := chromium fonts-dejavu-core clamav-daemon postgresql poppler-utils
 
 .PHONY: help install test-deps start start-zeo start-pg backup restore test lint bench clean docs docs-screenshots
 
@@ -84,7 +84,7 @@ start: install
 start-zeo: install
 	$(BIN)/ccas-vault-instance zeo var/zeo --data $(DATA) --address $(ZEO_ADDRESS) >/dev/null
 	$(BIN)/ccas-vault-instance init var/client1 --data $(DATA) --host $(HOST) --port $(PORT) --zeo-address $(ZEO_ADDRESS) >/dev/null
-	$(BIN)/ccas-vault-instance init var/client2 --data $(DATA) --host $(HOST) --port $(PORT2) --zeo-address $(ZEO_ADDRESS) >/dev/null
+	$(BIN)/ccas-vault-instance init var/client2 --data $(DATA) --host $(HOST) --port $(PORT2) --zeo-address $(ZEO_ADDRESS) --clock-interval 0 >/dev/null
 	@set -m; trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/runzeo -C var/zeo/etc/zeo.conf & \
 	$(BIN)/ccas-vault-instance site var/client1 --site-id $(SITE_ID) --demo --url http://localhost:$(PORT) && \

@@ -1,34 +1,60 @@
-"""``ccas-vault-clock``: the jobs that run by date (expirations, closures).
+"""The product's clock: what time it is, and the jobs that run by date.
 
-What it does, in one transaction:
+**What time it is.** :func:`paris_now` is the current time, Europe/Paris.  On a
+real instance it can be moved, for demonstrations and training (decision
+0032): when ``CCAS_VAULT_NOW_FILE`` names a file holding an ISO date-time ``T``
+(Europe/Paris when it has no offset), :func:`paris_now` answers ``T`` plus the
+real time elapsed since the file was written ("set the clock to ``T``, time
+passes from there").  Writing the file again moves the clock while the site
+runs; a missing or empty file means real time; a file that holds no date-time
+is logged once and ignored (real time).  ``ccas-vault-instance init --now-file
+PATH`` sets the variable in the instance's ``zope.conf``.  Only the product's
+rules read this clock (expiry, mandates, closures, reminders, share links,
+appointments); Zope, the catalog and the history's timestamps keep real time.
+
+**The jobs**, in one transaction:
 
 1. papers (*deposited* or *certified*) whose ``valid_until`` is before today
    (Europe/Paris) become *expired*; *expired* papers whose ``valid_until`` was
    moved to today or later (or removed) become valid again (*deposited*);
    replaced (*superseded*) papers are never touched;
-2. vaults whose closure was requested and whose grace period is over are
+2. expiry reminders and appointment reminders are sent, mandates past their end
+   expire, share links past their end expire;
+3. vaults whose closure was requested and whose grace period is over are
    deleted (papers, spaces, history, the person's account), leaving only an
-   anonymous tombstone (:mod:`ccas.vault.tombstones`).
+   anonymous tombstone (:mod:`ccas.vault.tombstones`);
+
+then the PAdES signing queue of GED letters is drained (decision 0014), one
+transaction per letter.
 
 Every job looks at the current state only, so running the clock twice (or
 after a missed night) is safe: the second run changes nothing.  A database
 conflict (another Zope client writing at the same time) retries the whole run,
 three times at most.
 
-Usage::
+**Where it runs.** By default inside the Zope process itself
+(:mod:`ccas.vault.clockwork`, decision 0032): a thread of the server started by
+``runwsgi`` runs these jobs every ``CCAS_VAULT_CLOCK_INTERVAL`` seconds (60 in
+the ``zope.conf`` that ``ccas-vault-instance init`` writes; ``--clock-interval
+0`` switches it off).  Nothing to install: ``make start`` and ``make
+start-zeo`` (whose first client runs it) have it.
+
+**The script**, for deployments that switch the in-process clock off and run
+it from cron or a systemd timer instead (against a ZEO client: with the
+embedded database, the running Zope holds the lock on ``Data.fs``)::
 
     ccas-vault-clock ZOPE_CONF [--site ccas] [--now 2026-12-01T03:00]
 
-``ZOPE_CONF`` is the instance's ``etc/zope.conf`` (``var/instance/etc/zope.conf``,
-or a ZEO client's).  ``--now`` (ISO date-time; Europe/Paris when no offset is
-given) replays a given moment, for tests and catch-ups.  It prints one line
-(``clock: 3 documents expired, 0 renewed, 0 mandates expired, 1 vault closed``) and exits 0; an
-error exits non-zero with a traceback, so cron mails it.
+``ZOPE_CONF`` is the instance's ``etc/zope.conf`` (a ZEO client's).  ``--now``
+(ISO date-time; Europe/Paris when no offset is given) replays a given moment,
+for tests and catch-ups.  It prints one line (``clock: 3 documents expired, 0
+renewed, 0 mandates expired, 1 vault closed``) and exits 0; an error exits
+non-zero with a traceback, so cron mails it.
 
 Cron (every night at 03:15, as the user that runs Zope)::
 
     MAILTO=admin@ccas.example
-    15 3 * * *  zope  /srv/ccas/.venv/bin/ccas-vault-clock /srv/ccas/var/instance/etc/zope.conf
+    15 3 * * *  zope  /srv/ccas/.venv/bin/ccas-vault-clock /srv/ccas/var/client1/etc/zope.conf
 
 systemd: ``/etc/systemd/system/ccas-vault-clock.service``::
 
@@ -39,7 +65,7 @@ systemd: ``/etc/systemd/system/ccas-vault-clock.service``::
     [Service]
     Type=oneshot
     User=zope
-    ExecStart=/srv/ccas/.venv/bin/ccas-vault-clock /srv/ccas/var/instance/etc/zope.conf
+    ExecStart=/srv/ccas/.venv/bin/ccas-vault-clock /srv/ccas/var/client1/etc/zope.conf
 
 and ``/etc/systemd/system/ccas-vault-clock.timer``::
 
@@ -54,10 +80,7 @@ and ``/etc/systemd/system/ccas-vault-clock.timer``::
     WantedBy=timers.target
 
 then ``systemctl enable --now ccas-vault-clock.timer``; ``Persistent=true``
-runs a missed night at the next boot.  With the embedded database (one Zope
-process holding ``Data.fs``) the script cannot open the database while Zope
-runs: use the ZEO mode (``make start-zeo``) and point the script at a ZEO
-client's ``zope.conf``.
+runs a missed night at the next boot.
 
 Deleted papers leave the database file only when it is packed: pack it
 regularly (e.g. ``zeopack``) so that closed vaults are really gone.
@@ -72,31 +95,109 @@ from ccas.vault.lookup import vault_of
 from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
 from datetime import datetime
+from datetime import timedelta
+from pathlib import Path
 from plone import api
 from ZODB.POSException import ConflictError
 from zoneinfo import ZoneInfo
 from zope.component.hooks import getSite
 from zope.component.hooks import setSite
 import argparse
+import logging
+import os
 import sys
+import threading
+import time
 import transaction
 
+
+logger = logging.getLogger("ccas.vault.clock")
 
 PARIS = ZoneInfo("Europe/Paris")
 RETRIES = 3
 VALID_STATES = ("deposited", "certified")
+#: Environment variable naming the now-file (see the module's docstring).
+NOW_FILE_VAR = "CCAS_VAULT_NOW_FILE"
 
 
 def paris_now(now=None):
     """``now`` (default: the current time) as an aware Europe/Paris date-time.
 
-    A naive ``now`` is read as Paris time.
+    A naive ``now`` is read as Paris time.  Without ``now``, the current time is
+    the real one, or the now-file's when ``CCAS_VAULT_NOW_FILE`` is set.
     """
     if now is None:
-        return datetime.now(PARIS)
+        return _now_file_time() or datetime.now(PARIS)
     if now.tzinfo is None:
         return now.replace(tzinfo=PARIS)
     return now.astimezone(PARIS)
+
+
+class _NowFile:
+    """The now-file last read: its identity (path, mtime, size) and the moment it set.
+
+    Read again only when its modification time (or size, or path) changes.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.key = None
+        self.moment = None  # aware Paris date-time written in the file, or None
+
+    def read(self, path):
+        """``(moment, mtime)`` of the file at ``path``, or ``None`` for real time."""
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return None  # no file: real time
+        key = (path, stat.st_mtime_ns, stat.st_size)
+        with self.lock:
+            if key != self.key:
+                self.moment = parse_now_file(path)
+                self.key = key
+            moment = self.moment
+        return None if moment is None else (moment, stat.st_mtime)
+
+
+_now_file = _NowFile()
+
+
+def parse_now_file(path):
+    """The moment written in the now-file ``path`` (aware, Paris), or ``None``.
+
+    An empty or missing file is ``None`` (real time); a file whose content is
+    no ISO date or date-time is ``None`` too, with a warning in the log.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    except UnicodeDecodeError:
+        text = None
+    if text == "":
+        return None
+    try:
+        return paris_now(datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        logger.warning(
+            "%s=%s holds no ISO date-time (%r): the clock keeps real time",
+            NOW_FILE_VAR,
+            path,
+            (text or "")[:40],
+        )
+        return None
+
+
+def _now_file_time():
+    """The now-file's time (its moment + real time elapsed since it was written), or ``None``."""
+    path = os.environ.get(NOW_FILE_VAR)
+    if not path:
+        return None
+    read = _now_file.read(path)
+    if read is None:
+        return None
+    moment, written = read
+    return moment + timedelta(seconds=max(0.0, time.time() - written))
 
 
 def _expired(valid_until, today):

@@ -14,6 +14,7 @@ One layout serves every mode, so that ``make start`` (embedded ZODB) and
 Sub-commands::
 
     ccas-vault-instance init DIR [--data DATA] [--port 8080] [--zeo-address HOST:PORT]
+                             [--clock-interval 60] [--now-file PATH]
     ccas-vault-instance init DIR --relstorage-dsn "dbname=ccas host=... port=..."
     ccas-vault-instance zeo DIR [--data DATA] --address HOST:PORT
     ccas-vault-instance site DIR [--site-id ccas] [--demo]
@@ -22,6 +23,13 @@ Sub-commands::
 ``ADMIN_PASSWORD``, default ``admin``) and a French Plone site with
 ``ccas.vault:default``; ``--demo`` adds ``ccas.vault:demo`` and prints the
 demo accounts.
+
+``init`` writes the clock's settings into the ``<environment>`` section of
+``zope.conf`` (decision 0032): ``CCAS_VAULT_CLOCK_INTERVAL`` (``--clock-interval``,
+seconds between two runs of the clock jobs inside the server, 60 by default, 0
+for none: with several clients of one database, only one runs them) and, with
+``--now-file PATH``, ``CCAS_VAULT_NOW_FILE`` (the file that sets the product's
+clock, for demonstrations and training: ``ccas.vault.clock``).
 """
 
 from contextlib import contextmanager
@@ -59,7 +67,7 @@ max-conflict-retries 10
   zope_i18n_compile_mo_files true
   zope_i18n_allowed_languages fr en
   TZ Europe/Paris
-</environment>
+{clock}</environment>
 
 <dos_protection>
   form-memory-limit 64MB
@@ -257,13 +265,17 @@ def write_instance(
     zeo_address=None,
     zcml_packages=(),
     relstorage_dsn=None,
+    clock_interval=60,
+    now_file=None,
 ):
     """Write ``etc/zope.conf``, ``etc/zope.ini`` and ``etc/site.zcml`` under ``home``.
 
     With ``zeo_address`` the instance is a ZEO client, with ``relstorage_dsn`` (a
     libpq DSN) a RelStorage client of PostgreSQL; otherwise it opens the
     FileStorage in ``data`` itself.  ``zcml_packages`` are extra packages whose
-    ``configure.zcml`` the instance loads.  Returns the path of ``zope.ini``.
+    ``configure.zcml`` the instance loads.  ``clock_interval`` (seconds, 0: none)
+    and ``now_file`` go to ``zope.conf``'s environment (:func:`clock_environment`).
+    Returns the path of ``zope.ini``.
     """
     home = Path(home).resolve()
     data = Path(data).resolve() if data else home / "var" / "filestorage"
@@ -277,12 +289,29 @@ def write_instance(
         storage, imports = FILESTORAGE, ""
     etc = home / "etc"
     (etc / "zope.conf").write_text(
-        ZOPE_CONF.format(home=home, data=data, imports=imports, storage=storage)
+        ZOPE_CONF.format(
+            home=home,
+            data=data,
+            imports=imports,
+            storage=storage,
+            clock=clock_environment(clock_interval, now_file),
+        )
     )
     (etc / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port, threads=threads))
     includes = "".join(f'  <include package="{name}" />\n' for name in zcml_packages)
     (etc / "site.zcml").write_text(SITE_ZCML.format(prelude=SITE_ZCML_PRELUDE, includes=includes))
     return etc / "zope.ini"
+
+
+def clock_environment(clock_interval=60, now_file=None):
+    """The ``<environment>`` lines of the clock (decision 0032): the interval of the
+    in-process clock and, when given, the now-file (an absolute path)."""
+    interval = max(0, int(clock_interval))
+    lines = f"  CCAS_VAULT_CLOCK_INTERVAL {interval}\n"
+    if now_file:
+        path = str(Path(now_file).resolve()).replace("$", "$$")  # ZConfig's substitutions
+        lines += f"  CCAS_VAULT_NOW_FILE {path}\n"
+    return lines
 
 
 def write_zeo(home, address, data=None):
@@ -399,6 +428,20 @@ def main(argv=None):
     init.add_argument("--zeo-address", help="HOST:PORT of a ZEO server (makes a ZEO client)")
     init.add_argument("--relstorage-dsn", help="libpq DSN: a RelStorage client of PostgreSQL")
     init.add_argument("--zcml", action="append", default=[], help="extra package to load")
+    init.add_argument(
+        "--clock-interval",
+        type=int,
+        default=60,
+        metavar="SECONDS",
+        help="seconds between two runs of the clock jobs in the server (default 60; 0: none, "
+        "e.g. every ZEO client but one, or when cron runs ccas-vault-clock)",
+    )
+    init.add_argument(
+        "--now-file",
+        metavar="PATH",
+        help="file setting the site's clock (an ISO date-time; time passes from it): "
+        "demonstrations and training only",
+    )
 
     zeo = sub.add_parser("zeo", help="write a ZEO server configuration")
     zeo.add_argument("home")
@@ -422,6 +465,8 @@ def main(argv=None):
             zeo_address=args.zeo_address,
             zcml_packages=args.zcml,
             relstorage_dsn=args.relstorage_dsn,
+            clock_interval=args.clock_interval,
+            now_file=args.now_file,
         )
         print(path)
     elif args.command == "zeo":

@@ -1,0 +1,269 @@
+"""The clock inside the Zope server: the clock jobs run by the process that serves (decision 0032).
+
+A Zope process started by ``runwsgi`` (``make start``, ``make start-zeo``,
+``make start-pg``, a systemd unit) starts one daemon thread when it is ready to
+serve (``IProcessStarting``).  About five seconds later, then every
+``CCAS_VAULT_CLOCK_INTERVAL`` seconds, the thread opens its own connection to
+the application's database and, for each Plone site where ``ccas.vault`` is
+installed, as Zope's system user:
+
+1. runs the clock jobs (:func:`ccas.vault.clock.run_clock`: expiry, reminders,
+   mandates, share links, closures, tombstones) in one transaction, retried on
+   conflicts, exactly as ``ccas-vault-clock`` does;
+2. drains the PAdES signing queue of GED letters (decision 0014), one
+   transaction per letter;
+3. when ``CCAS_VAULT_GED_DROP_FOLDER`` names a folder holding a
+   ``manifest.csv`` with letters not imported yet, imports them as
+   ``ccas-vault-ged-import`` does (connector account ``ged-import``; the run's
+   ``report-<time>.csv`` is written in the folder).
+
+The jobs only look at the current state, so a tick every minute costs a few
+catalog queries when there is nothing to do.  An error is logged with its
+traceback (logger ``ccas.vault.clockwork``) and the next tick tries again: the
+thread never dies of it.  At process exit the thread is told to stop and a
+tick under way is given a few seconds to finish (what it has not committed is
+simply not done).
+
+When it runs: ``CCAS_VAULT_CLOCK_INTERVAL`` (seconds, set in the ``<environment>``
+section of ``zope.conf`` by ``ccas-vault-instance init --clock-interval``, 60
+by default) is above 0 **and** the process is a server started by ``runwsgi``
+(``Zope2.Startup.serve``).  The ``ccas-vault-*`` scripts read the same
+``zope.conf`` and notify the same event, but serve nothing: they never start
+it; neither do the test layers, which never notify the event.  With several
+Zope clients of one database (ZEO, RelStorage), let one client run it
+(``--clock-interval 0`` for the others): two would do the same work and
+conflict.
+"""
+
+# Before ccas.vault.security: AccessControl.SpecialUsers.system stays None until
+# AccessControl.users is imported.
+from AccessControl import users  # noqa: F401
+from pathlib import Path
+import atexit
+import csv
+import logging
+import os
+import sys
+import threading
+import transaction
+
+
+logger = logging.getLogger("ccas.vault.clockwork")
+
+INTERVAL_VAR = "CCAS_VAULT_CLOCK_INTERVAL"
+DROP_FOLDER_VAR = "CCAS_VAULT_GED_DROP_FOLDER"
+#: Seconds between the process start and the first tick (at most the interval).
+FIRST_TICK_SECONDS = 5.0
+#: Seconds a tick under way is given to finish at process exit.
+STOP_TIMEOUT_SECONDS = 10.0
+#: The depositor recorded for the letters of the drop folder (as ``ccas-vault-ged-import``).
+DROP_FOLDER_CONNECTOR = "ged-import"
+PRODUCT_PROFILE = "ccas.vault:default"
+
+_running = None  # the process's Clockwork, once started
+
+
+def interval(environ=None):
+    """Seconds between two ticks from ``CCAS_VAULT_CLOCK_INTERVAL``; ``0`` when unset,
+    empty, ``0`` or not a number (logged)."""
+    environ = os.environ if environ is None else environ
+    text = (environ.get(INTERVAL_VAR) or "").strip()
+    if not text:
+        return 0.0
+    try:
+        seconds = float(text)
+    except ValueError:
+        logger.error(
+            "%s=%r is not a number of seconds: no clock in this process", INTERVAL_VAR, text
+        )
+        return 0.0
+    return seconds if seconds > 0 else 0.0
+
+
+def serving():
+    """Whether this process is a server started by ``runwsgi`` (not a script)."""
+    return "Zope2.Startup.serve" in sys.modules
+
+
+def process_starting(event):
+    """``IProcessStarting`` subscriber: start the clock in a serving process when asked."""
+    seconds = interval()
+    if not seconds:
+        return
+    if not serving():
+        logger.debug("not a runwsgi server: no clock in this process")
+        return
+    start(seconds)
+
+
+def start(seconds, first=None):
+    """Start the process's clock thread (once); return its :class:`Clockwork`."""
+    global _running
+    if _running is None:
+        import Zope2
+
+        _running = Clockwork(Zope2.bobo_application, seconds, first)
+        _running.start()
+        atexit.register(_running.stop)
+    return _running
+
+
+class Clockwork:
+    """A daemon thread ticking every ``seconds`` over the database of ``application``
+    (a :class:`App.ZApplication.ZApplicationWrapper`: calling it opens a connection)."""
+
+    def __init__(self, application, seconds, first=None):
+        self.application = application
+        self.seconds = seconds
+        self.first = min(seconds, FIRST_TICK_SECONDS) if first is None else first
+        self.ticks = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="ccas.vault clock", daemon=True)
+
+    def start(self):
+        logger.info("clock: every %g s in this process (%s)", self.seconds, INTERVAL_VAR)
+        self.thread.start()
+
+    def stop(self, timeout=STOP_TIMEOUT_SECONDS):
+        """Ask the thread to stop; wait up to ``timeout`` seconds for a tick under way."""
+        self._stop.set()
+        if self.thread.is_alive() and self.thread is not threading.current_thread():
+            self.thread.join(timeout)
+
+    def _run(self):
+        delay = self.first
+        while not self._stop.wait(delay):
+            try:
+                self.tick()
+            except Exception:
+                logger.exception("clock: the tick failed; next one in %g s", self.seconds)
+            self.ticks += 1
+            delay = self.seconds
+
+    def tick(self):
+        """Run every job once on every ``ccas.vault`` site of the database."""
+        from AccessControl.SecurityManagement import newSecurityManager
+        from AccessControl.SecurityManagement import noSecurityManager
+        from AccessControl.users import system
+        from Testing.makerequest import makerequest
+        from zope.globalrequest import clearRequest
+        from zope.globalrequest import setRequest
+
+        transaction.begin()
+        app = self.application()  # a connection of its own, closed below
+        try:
+            app = makerequest(app)
+            app.REQUEST["PARENTS"] = [app]
+            setRequest(app.REQUEST)
+            newSecurityManager(None, system)
+            for site_id in _sites(app):
+                if self._stop.is_set():
+                    break
+                run_site(app, site_id)
+        finally:
+            transaction.abort()
+            noSecurityManager()
+            clearRequest()
+            app._p_jar.close()
+
+
+def _sites(app):
+    """Ids of the Plone sites of ``app`` where ``ccas.vault`` is installed."""
+    from Products.CMFPlone.interfaces import IPloneSiteRoot
+
+    ids = []
+    for site_id, obj in app.objectItems():
+        if not IPloneSiteRoot.providedBy(obj):
+            continue
+        setup = getattr(obj, "portal_setup", None)
+        if setup is not None and setup.getLastVersionForProfile(PRODUCT_PROFILE) != "unknown":
+            ids.append(site_id)
+    return ids
+
+
+def run_site(app, site_id):
+    """The clock jobs, the signing queue and the drop folder on one site; each job's error
+    is logged and does not stop the others."""
+    from ccas.vault import clock
+    from zope.component.hooks import setSite
+
+    site = app[site_id]
+    setSite(site)
+    try:
+        for name, job in (
+            ("clock jobs", lambda: clock._run_in_transaction(site, None)),
+            ("signing queue", _drain),
+            ("GED drop folder", _import_drop_folder),
+        ):
+            try:
+                report = job()
+            except Exception:
+                transaction.abort()
+                logger.exception("clock: %s of site %r failed", name, site_id)
+                continue
+            _log(site_id, name, report)
+    finally:
+        setSite(None)
+
+
+def _drain():
+    from ccas.vault import clock
+
+    transaction.begin()  # a fresh view: the letters delivered since the last tick
+    return clock._drain_signing_queue()
+
+
+def _log(site_id, name, report):
+    from ccas.vault import clock
+
+    if report is None:
+        return
+    if name == "clock jobs":
+        if any(report.values()):
+            logger.info("%s: %s", site_id, clock.summary(report))
+    elif name == "signing queue":
+        if report.signed or report.failed or report.errors:
+            logger.info("%s: %s", site_id, report.summary())
+    else:
+        logger.info("%s: %s", site_id, report)
+
+
+def drop_folder():
+    """The GED drop folder (``CCAS_VAULT_GED_DROP_FOLDER``), or ``None``."""
+    value = (os.environ.get(DROP_FOLDER_VAR) or "").strip()
+    return Path(value) if value else None
+
+
+def _waiting_letters(folder):
+    """Whether the manifest of ``folder`` names a file still in the folder (not imported)."""
+    from ccas.vault.scripts import ged_import
+
+    manifest = folder / ged_import.MANIFEST
+    if not manifest.is_file():
+        return False
+    with manifest.open(newline="", encoding="utf-8-sig") as lines:
+        for row in csv.DictReader(lines):
+            name = (row.get("filename") or "").strip()
+            if ged_import._safe_name(name) and (folder / name).is_file():
+                return True
+    return False
+
+
+def _import_drop_folder():
+    """Import the letters waiting in the drop folder; the one-line summary, or ``None``
+    (no folder configured, nothing waiting)."""
+    from ccas.vault.scripts import ged_import
+    from ccas.vault.security import as_system
+
+    folder = drop_folder()
+    if folder is None:
+        return None
+    if not folder.is_dir():
+        logger.warning("clock: %s=%s is not a folder", DROP_FOLDER_VAR, folder)
+        return None
+    if not _waiting_letters(folder):
+        return None
+    with as_system():
+        rows = ged_import.import_folder(folder, DROP_FOLDER_CONNECTOR)
+    report = ged_import.write_report(folder, rows)
+    return f"{ged_import.summary(rows)} (report: {report.name})"
