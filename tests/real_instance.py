@@ -88,7 +88,9 @@ def _build(home, port, data, *init_options):
 
 @contextlib.contextmanager
 def built_site(home):
-    """``make start`` in ``home``: an embedded ZODB, the demo site, served; yield a :class:`RealSite`."""
+    """``make start`` in ``home``: an embedded ZODB, the demo site, served.
+
+    Yields a :class:`RealSite`."""
     home = Path(home)
     port = free_port()
     _build(home, port, home / "filestorage")
@@ -114,17 +116,23 @@ def built_zeo_site(home):
         run(tool, "init", str(home / client), "--data", str(data), "--port", str(port),
             "--zeo-address", address, env=env)  # fmt: skip
     now_file = home / "now"
-    clock = deployer_env(CCAS_VAULT_NOW_FILE=str(now_file), CCAS_VAULT_CLOCK_INTERVAL=CLOCK_INTERVAL)
+    # Both clients read the same now-file; only the first runs the clock (as make start-zeo).
+    clock = deployer_env(
+        CCAS_VAULT_NOW_FILE=str(now_file), CCAS_VAULT_CLOCK_INTERVAL=CLOCK_INTERVAL
+    )
+    no_clock = deployer_env(CCAS_VAULT_NOW_FILE=str(now_file), CCAS_VAULT_CLOCK_INTERVAL="0")
     with zeo_server(home / "zeo" / "etc" / "zeo.conf", zeo_port, env=env):
         run(tool, "site", str(home / "client1"), "--demo", env=env)
-        with zope_server(home / "client1", port1, env=clock) as url1:
-            with zope_server(home / "client2", port2, env=env) as url2:
-                yield [
-                    RealSite(
-                        home / client,
-                        url,
-                        now_file,
-                        [home / client / "var" / "log" / name for name in ("console.log", "event.log")],
-                    )
-                    for client, url in (("client1", url1), ("client2", url2))
-                ]
+        with (
+            zope_server(home / "client1", port1, env=clock) as url1,
+            zope_server(home / "client2", port2, env=no_clock) as url2,
+        ):
+            yield [
+                RealSite(
+                    home / client,
+                    url,
+                    now_file,
+                    [home / client / "var" / "log" / name for name in ("console.log", "event.log")],
+                )
+                for client, url in (("client1", url1), ("client2", url2))
+            ]
