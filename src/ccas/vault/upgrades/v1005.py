@@ -1,7 +1,11 @@
-"""1004 → 1005: the ``ccas.vault: Reach vault pages`` permission (decision 0031).
+"""1004 → 1005: the ``ccas.vault: Reach vault pages`` permission (decision 0031); the site
+root's first page and themed pages on 127.0.0.1 (decision 0033).
 
 Imports the profile's ``rolemap.xml`` again, which grants it to ``Authenticated``
-on the site root.  Idempotent.
+on the site root.  Makes ``@@bienvenue`` the site root's default view (as
+``types/Plone_Site.xml`` does) and empties Plone's "Unthemed host names" (as
+``registry/theming.xml`` does), touching nothing else of the type or the
+registry.  Idempotent.
 """
 
 from plone import api
@@ -11,9 +15,21 @@ import logging
 logger = logging.getLogger("ccas.vault.upgrades")
 
 PROFILE = "profile-ccas.vault:default"
+FIRST_PAGE = "bienvenue"
+UNTHEMED_HOSTS = "plone.app.theming.interfaces.IThemeSettings.hostnameBlacklist"
 
 
 def upgrade(context):
     setup = api.portal.get_tool("portal_setup")
     setup.runImportStepFromProfile(PROFILE, "rolemap", run_dependencies=False)
+    show_the_first_page()
     logger.info("ccas.vault upgraded to 1005: vault pages reachable under their own check")
+
+
+def show_the_first_page():
+    site_type = api.portal.get_tool("portal_types")["Plone Site"]
+    if FIRST_PAGE not in site_type.view_methods:
+        site_type.manage_changeProperties(view_methods=(*site_type.view_methods, FIRST_PAGE))
+    site_type.manage_changeProperties(default_view=FIRST_PAGE)
+    api.portal.set_registry_record(UNTHEMED_HOSTS, [])
+    logger.info("ccas.vault 1005: the site root shows @@%s; no host left unthemed", FIRST_PAGE)
