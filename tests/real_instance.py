@@ -10,7 +10,8 @@ security implementation of ``zope.conf``, the instance's own key folder.
 server and two Zope clients.
 
 Time on such a site moves through the documented now-file
-(``CCAS_VAULT_NOW_FILE``, decision 0032): :meth:`RealSite.set_now`.
+(``ccas-vault-instance init --now-file``, decision 0032): :meth:`RealSite.set_now`;
+its clock jobs run in the server every :data:`CLOCK_INTERVAL` seconds.
 """
 
 from pathlib import Path
@@ -90,14 +91,16 @@ def _build(home, port, data, *init_options):
 def built_site(home):
     """``make start`` in ``home``: an embedded ZODB, the demo site, served.
 
+    The clock runs every :data:`CLOCK_INTERVAL` seconds and reads a now-file
+    (``ccas-vault-instance init --clock-interval --now-file``, decision 0032).
     Yields a :class:`RealSite`."""
     home = Path(home)
     port = free_port()
-    _build(home, port, home / "filestorage")
     now_file = home / "var" / "now"
-    env = deployer_env(CCAS_VAULT_NOW_FILE=str(now_file), CCAS_VAULT_CLOCK_INTERVAL=CLOCK_INTERVAL)
+    clock = ("--clock-interval", CLOCK_INTERVAL, "--now-file", str(now_file))
+    _build(home, port, home / "filestorage", *clock)
     logs = [home / "var" / "log" / "console.log", home / "var" / "log" / "event.log"]
-    with zope_server(home, port, env=env) as url:
+    with zope_server(home, port, env=deployer_env()) as url:
         yield RealSite(home, url, now_file, logs)
 
 
@@ -112,20 +115,17 @@ def built_zeo_site(home):
     tool = str(BIN / "ccas-vault-instance")
     env = deployer_env()
     run(tool, "zeo", str(home / "zeo"), "--data", str(data), "--address", address, env=env)
-    for client, port in (("client1", port1), ("client2", port2)):
-        run(tool, "init", str(home / client), "--data", str(data), "--port", str(port),
-            "--zeo-address", address, env=env)  # fmt: skip
     now_file = home / "now"
     # Both clients read the same now-file; only the first runs the clock (as make start-zeo).
-    clock = deployer_env(
-        CCAS_VAULT_NOW_FILE=str(now_file), CCAS_VAULT_CLOCK_INTERVAL=CLOCK_INTERVAL
-    )
-    no_clock = deployer_env(CCAS_VAULT_NOW_FILE=str(now_file), CCAS_VAULT_CLOCK_INTERVAL="0")
+    for client, port, interval in (("client1", port1, CLOCK_INTERVAL), ("client2", port2, "0")):
+        run(tool, "init", str(home / client), "--data", str(data), "--port", str(port),
+            "--zeo-address", address, "--clock-interval", interval, "--now-file", str(now_file),
+            env=env)  # fmt: skip
     with zeo_server(home / "zeo" / "etc" / "zeo.conf", zeo_port, env=env):
         run(tool, "site", str(home / "client1"), "--demo", env=env)
         with (
-            zope_server(home / "client1", port1, env=clock) as url1,
-            zope_server(home / "client2", port2, env=no_clock) as url2,
+            zope_server(home / "client1", port1, env=env) as url1,
+            zope_server(home / "client2", port2, env=env) as url2,
         ):
             yield [
                 RealSite(
