@@ -126,9 +126,15 @@ class Clockwork:
 
     def stop(self, timeout=STOP_TIMEOUT_SECONDS):
         """Ask the thread to stop; wait up to ``timeout`` seconds for a tick under way."""
+        if self._stop.is_set():
+            return
         self._stop.set()
         if self.thread.is_alive() and self.thread is not threading.current_thread():
             self.thread.join(timeout)
+        if self.thread.is_alive():
+            logger.warning("clock: a tick still runs at exit; what it did not commit is not done")
+        else:
+            logger.info("clock: stopped after %s ticks", self.ticks)
 
     def _run(self):
         delay = self.first
