@@ -78,7 +78,7 @@ bench: install
 start: install
 	$(BIN)/ccas-vault-instance init var/instance --data $(DATA) --host $(HOST) --port $(PORT) >/dev/null
 	$(BIN)/ccas-vault-instance site var/instance --site-id $(SITE_ID) --demo --url http://localhost:$(PORT)
-	@echo "Serving http://localhost:$(PORT)/$(SITE_ID) — Ctrl-C to stop."
+	@echo "Serving http://$(subst 0.0.0.0,localhost,$(HOST)):$(PORT)/$(SITE_ID) — Ctrl-C to stop."
 	$(BIN)/runwsgi var/instance/etc/zope.ini
 
 start-zeo: install
