@@ -1,9 +1,10 @@
 """@@accueil-agent: an agent's home page (decision 0020).
 
 One screen gathering what an agent needs at the start of the day: open a
-vault, their accompaniments (with each person's next appointment), the
-mandates ending within 30 days, the GED letters waiting for a vault (only for
-agents who may handle them), the identity check and their next appointments.
+vault, the mandates waiting for their signature (read the form, sign), their
+accompaniments (with each person's next appointment), the mandates ending
+within 30 days, the GED letters waiting for a vault (only for agents who may
+handle them), the identity check and their next appointments.
 
 Only what the agent may see: the vaults come from their mandates in force
 (``my_vaults``), the appointments from those vaults only, and no paper's title
@@ -12,11 +13,14 @@ is ever shown here.  Anybody without the global VaultAgent role is refused.
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
+from Acquisition import aq_parent
+from ccas.vault import _
 from ccas.vault import clock
 from ccas.vault import permissions
 from ccas.vault import roles
 from ccas.vault.api import accompaniments
 from ccas.vault.api import appointments
+from ccas.vault.api import mandates as mandate_api
 from ccas.vault.api.errors import VaultError
 from ccas.vault.api.vaults import vault_directory
 from ccas.vault.browser.access import NO_STORE
@@ -28,12 +32,32 @@ from ccas.vault.deposit import antivirus
 from ccas.vault.letters import parking
 from ccas.vault.scopes import CONSULT
 from plone import api
+from plone.protect import CheckAuthenticator
 from Products.Five.browser import BrowserView
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 from zope.i18n import translate
 
 
 UPCOMING_LIMIT = 20
+SIGNED = {
+    "signe": _("You signed the mandate."),
+    "signe-actif": _("You signed the mandate. It is in force now."),
+}
+
+
+def mandates_to_sign(agent_id):
+    """The mandates naming ``agent_id`` that wait for their signature (read as system:
+    the agent holds no View on a mandate before it is in force)."""
+    catalog = api.portal.get_tool("portal_catalog")
+    brains = catalog.unrestrictedSearchResults(
+        portal_type="Mandate", review_state="awaiting_signatures"
+    )
+    found = []
+    for brain in brains:
+        mandate = brain._unrestrictedGetObject()
+        if agent_id in (mandate.agents or ()) and agent_id not in (mandate.agent_signatures or {}):
+            found.append(mandate)
+    return found
 
 
 def french_moment(moment):
@@ -68,6 +92,16 @@ class AgentHomeView(BrowserView):
             raise Unauthorized("The agent home page is for agents")
         portal = api.portal.get()
         self.portal_url = portal.absolute_url()
+        self.sign_error = None
+        if self.request.get("REQUEST_METHOD") == "POST" and self.request.form.get("sign"):
+            done = self._sign(self.request.form["sign"])
+            if done:
+                self.request.response.redirect(
+                    f"{self.portal_url}/@@accueil-agent?fait={done}", status=303
+                )
+                return ""
+        signed = SIGNED.get(self.request.form.get("fait"))
+        self.signed = self._translate(signed) if signed else None
         checker = getSecurityManager()
         self.may_open = bool(checker.checkPermission(permissions.OPEN_VAULT, portal))
         self.may_see_letters = bool(
@@ -86,11 +120,53 @@ class AgentHomeView(BrowserView):
             for item in accompaniments.mandates_ending_soon(SOON_DAYS)
         ]
         self.identity_checks = [row for row in self.items if row["identity_check_url"]]
+        self.to_sign = self._to_sign()
         self.request.response.setHeader("Cache-Control", NO_STORE)
         return self.template()
 
     def _translate(self, message):
         return translate(message, context=self.request)
+
+    def _sign(self, uid):
+        """The agent signs the mandate ``uid``: the key of :data:`SIGNED`, or ``None``."""
+        CheckAuthenticator(self.request)
+        me = api.user.get_current().getId()
+        wanted = uid if isinstance(uid, str) else ""
+        mandate = next((m for m in mandates_to_sign(me) if m.UID() == wanted), None)
+        if mandate is None:
+            self.sign_error = self._translate(
+                _("This mandate does not wait for your signature any more.")
+            )
+            return None
+        try:
+            mandate_api.sign_as_agent(mandate)
+        except VaultError as refusal:
+            self.sign_error = refusal.message_fr
+            return None
+        return "signe-actif" if api.content.get_state(mandate) == "active" else "signe"
+
+    def _to_sign(self):
+        rows = []
+        for mandate in mandates_to_sign(api.user.get_current().getId()):
+            vault = aq_parent(mandate)
+            rows.append(
+                {
+                    "id": mandate.getId(),
+                    "uid": mandate.UID(),
+                    "person": f"{vault.first_name or ''} {vault.last_name or ''}".strip(),
+                    "birth_date": vault.birth_date.strftime("%d/%m/%Y") if vault.birth_date else "",
+                    "scopes": [
+                        self._translate(SCOPE_LABELS.get(s, s)) for s in sorted(mandate.scopes)
+                    ],
+                    "until": mandate.end.strftime("%d/%m/%Y")
+                    if mandate.end
+                    else self._translate(UNTIL_REVOKED),
+                    "until_iso": mandate.end.isoformat() if mandate.end else "",
+                    "person_signed": bool(mandate.person_signature),
+                    "form_url": f"{mandate.absolute_url()}/@@mandate-form",
+                }
+            )
+        return sorted(rows, key=lambda row: (row["person"].lower(), row["id"]))
 
     def _upcoming_of(self, vault_id):
         vault = vault_directory().get(vault_id)
