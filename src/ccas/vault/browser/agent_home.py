@@ -30,6 +30,7 @@ from ccas.vault.browser.accompaniments import SOON_DAYS
 from ccas.vault.browser.accompaniments import UNTIL_REVOKED
 from ccas.vault.deposit import antivirus
 from ccas.vault.letters import parking
+from ccas.vault.scopes import ACCOUNT
 from ccas.vault.scopes import CONSULT
 from plone import api
 from plone.protect import CheckAuthenticator
@@ -194,6 +195,9 @@ class AgentHomeView(BrowserView):
             "appointments_url": f"{vault_url}/@@rendez-vous",
             "identity_check_url": (
                 f"{vault_url}/@@identity-check" if CONSULT in item["scopes"] else ""
+            ),
+            "account_help_url": (
+                f"{vault_url}/@@aide-compte" if ACCOUNT in item["scopes"] else ""
             ),
             "next": appointment_row(upcoming[0]) if upcoming else None,
         }
