@@ -52,6 +52,21 @@ def test_an_anonymous_visitor_opens_the_root_and_sees_the_landing_page(real_site
             assert staff.get_attribute("href") == f"{real_site.url}/login"
 
 
+def test_the_landing_page_fits_a_phone_screen_and_passes_axe(real_site):
+    from axe_playwright_python.sync_playwright import Axe
+
+    with phone(viewport=PHONE) as page:
+        page.goto(real_site.url)
+        assert page.locator("header.top").bounding_box()["y"] == 0  # nothing above the bar
+        button = page.locator("#first-page-safe").bounding_box()
+        assert button["y"] + button["height"] <= PHONE["height"]  # on the first screen
+        assert page.locator("#first-page-staff").bounding_box()["y"] <= PHONE["height"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        violations = Axe().run(page).response["violations"]
+        serious = [v["id"] for v in violations if v.get("impact") in ("serious", "critical")]
+        assert serious == []
+
+
 def test_a_person_on_a_phone_goes_from_the_root_to_their_papers(real_site):
     with phone(viewport=PHONE) as page:
         page.goto(real_site.url)
