@@ -1,17 +1,21 @@
-"""A 404 or a malformed request of the REST API also answers in the add-on's error shape.
+"""A 404, a refusal or a malformed request of the REST API also answers in the add-on's error shape.
 
 plone.rest's error view answers ``{"type", "message", "context"}``; the add-on's
 documented ``Error`` is ``{"error": {"type", "message", "message_fr"}}``.  An address
 that does not exist (an unknown vault, paper or mandate in the path) and a body Zope
 cannot parse (a broken ``multipart/form-data``), both found by the fuzzing test, now
 carry both: plone.restapi clients keep their keys, the add-on's clients get the
-documented shape with its French text.
+documented shape with its French text.  So does a refusal made by Zope at traversal
+(an anonymous caller stopped by ``ccas.vault: Reach vault pages``, decision 0031):
+the same answer as the services' own refusals.
 """
 
 from plone.rest.errors import ErrorHandling
 from plone.rest.interfaces import IAPIRequest
 from zExceptions import BadRequest
+from zExceptions import Forbidden
 from zExceptions import NotFound
+from zExceptions import Unauthorized
 from zope.component import adapter
 
 
@@ -42,4 +46,22 @@ class BadRequestHandling(_WithAddonError):
         "type": "bad_request",
         "message": "The request is malformed.",
         "message_fr": "La demande est mal formée.",
+    }
+
+
+@adapter(Unauthorized, IAPIRequest)
+class UnauthorizedHandling(_WithAddonError):
+    error = {
+        "type": "Unauthorized",
+        "message": "You must log in.",
+        "message_fr": "Connectez-vous pour faire cette action.",
+    }
+
+
+@adapter(Forbidden, IAPIRequest)
+class ForbiddenHandling(_WithAddonError):
+    error = {
+        "type": "Forbidden",
+        "message": "You are not allowed to do this.",
+        "message_fr": "Vous n'avez pas le droit de faire cette action.",
     }
