@@ -100,7 +100,7 @@ def built_site(home):
     clock = ("--clock-interval", CLOCK_INTERVAL, "--now-file", str(now_file))
     _build(home, port, home / "filestorage", *clock)
     logs = [home / "var" / "log" / "console.log", home / "var" / "log" / "event.log"]
-    with zope_server(home, port, env=deployer_env()) as url:
+    with zope_server(home, port, env=deployer_env(), inherit=False) as url:
         yield RealSite(home, url, now_file, logs)
 
 
@@ -121,11 +121,11 @@ def built_zeo_site(home):
         run(tool, "init", str(home / client), "--data", str(data), "--port", str(port),
             "--zeo-address", address, "--clock-interval", interval, "--now-file", str(now_file),
             env=env)  # fmt: skip
-    with zeo_server(home / "zeo" / "etc" / "zeo.conf", zeo_port, env=env):
+    with zeo_server(home / "zeo" / "etc" / "zeo.conf", zeo_port, env=env, inherit=False):
         run(tool, "site", str(home / "client1"), "--demo", env=env)
         with (
-            zope_server(home / "client1", port1, env=env) as url1,
-            zope_server(home / "client2", port2, env=env) as url2,
+            zope_server(home / "client1", port1, env=env, inherit=False) as url1,
+            zope_server(home / "client2", port2, env=env, inherit=False) as url2,
         ):
             yield [
                 RealSite(

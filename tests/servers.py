@@ -75,13 +75,18 @@ def port_open(port, host="127.0.0.1"):
 
 
 @contextlib.contextmanager
-def process(args, log, env=None, cwd=None):
-    """Start ``args`` with its output in ``log``; terminate (then kill) it on exit."""
+def process(args, log, env=None, cwd=None, inherit=True):
+    """Start ``args`` with its output in ``log``; terminate (then kill) it on exit.
+
+    ``env`` is added to the test process's environment, or is the whole environment
+    when ``inherit`` is false (a deployer's shell, without the test layers' settings).
+    """
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
+    environment = {**os.environ, **(env or {})} if inherit else dict(env or {})
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=cwd
+            args, stdout=out, stderr=subprocess.STDOUT, env=environment, cwd=cwd
         )
     try:
         yield proc
@@ -96,12 +101,13 @@ def process(args, log, env=None, cwd=None):
 
 
 @contextlib.contextmanager
-def zope_server(home, port, env=None, host="127.0.0.1"):
-    """Serve the instance in ``home`` with ``runwsgi``; yield its base URL."""
+def zope_server(home, port, env=None, host="127.0.0.1", inherit=True):
+    """Serve the instance in ``home`` with ``runwsgi``; yield its base URL
+    (``env``, ``inherit``: see :func:`process`)."""
     home = Path(home)
     log = home / "var" / "log" / "console.log"
     args = [str(BIN / "runwsgi"), str(home / "etc" / "zope.ini")]
-    with process(args, log, env=env, cwd=home) as proc:
+    with process(args, log, env=env, cwd=home, inherit=inherit) as proc:
         url = f"http://{host}:{port}"
 
         wait_until(
@@ -115,13 +121,13 @@ def zope_server(home, port, env=None, host="127.0.0.1"):
 
 
 @contextlib.contextmanager
-def zeo_server(conf, port, env=None, host="127.0.0.1"):
+def zeo_server(conf, port, env=None, host="127.0.0.1", inherit=True):
     """Serve ``conf`` (written by ``write_zeo``) with ``runzeo``; yield the process.
 
     The logs are ``var/log/console.log`` and ``var/log/zeo.log`` beside ``etc/``.
     """
     home = Path(conf).resolve().parent.parent
     logs = [home / "var" / "log" / name for name in ("console.log", "zeo.log")]
-    with process([str(BIN / "runzeo"), "-C", str(conf)], logs[0], env=env) as proc:
+    with process([str(BIN / "runzeo"), "-C", str(conf)], logs[0], env=env, inherit=inherit) as proc:
         wait_until(lambda: port_open(port, host), 180, f"ZEO server {host}:{port}", proc, logs)
         yield proc
