@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import logging
 import os
 import pytest
+import sys
 import threading
 import time
 
@@ -167,6 +168,27 @@ def test_a_process_that_does_not_serve_never_starts_the_clock(monkeypatch):
     notify(ProcessStarting())
     assert clockwork._running is None
     assert "ccas.vault clock" not in [thread.name for thread in threading.enumerate()]
+
+
+@pytest.mark.parametrize(
+    ("main_file", "serves"),
+    [
+        ("/srv/ccas/.venv/bin/ccas-vault-clock", False),
+        ("/srv/ccas/.venv/bin/pytest", False),
+        # buildout's bin/instance fg runs Zope's serve.py as the main script
+        ("/srv/eggs/Zope-5.13/Zope2/Startup/serve.py", True),
+    ],
+)
+def test_a_server_is_a_process_running_zope_s_serve_command(monkeypatch, main_file, serves):
+    import types
+
+    main = types.ModuleType("__main__")
+    main.__file__ = main_file
+    monkeypatch.setitem(sys.modules, "__main__", main)
+    monkeypatch.delitem(sys.modules, "Zope2.Startup.serve", raising=False)
+    assert clockwork.serving() is serves
+    monkeypatch.setitem(sys.modules, "Zope2.Startup.serve", types.ModuleType("serve"))
+    assert clockwork.serving()  # runwsgi, plonectl start: the module is imported
 
 
 # --- what ccas-vault-instance init writes ---------------------------------------------------

@@ -26,8 +26,9 @@ simply not done).
 
 When it runs: ``CCAS_VAULT_CLOCK_INTERVAL`` (seconds, set in the ``<environment>``
 section of ``zope.conf`` by ``ccas-vault-instance init --clock-interval``, 60
-by default) is above 0 **and** the process is a server started by ``runwsgi``
-(``Zope2.Startup.serve``).  The ``ccas-vault-*`` scripts read the same
+by default) is above 0 **and** the process is a server started by Zope's
+``serve`` command (:func:`serving`: ``runwsgi``, ``plonectl start``, buildout's
+``bin/instance fg``).  The ``ccas-vault-*`` scripts read the same
 ``zope.conf`` and notify the same event, but serve nothing: they never start
 it; neither do the test layers, which never notify the event.  With several
 Zope clients of one database (ZEO, RelStorage), let one client run it
@@ -81,8 +82,13 @@ def interval(environ=None):
 
 
 def serving():
-    """Whether this process is a server started by ``runwsgi`` (not a script)."""
-    return "Zope2.Startup.serve" in sys.modules
+    """Whether this process is a server started by Zope's ``serve`` command: ``runwsgi``,
+    ``plonectl start``, or buildout's ``bin/instance fg`` (which runs ``serve.py`` as a
+    script) — not a ``ccas-vault-*`` script, a test, a debug shell."""
+    if "Zope2.Startup.serve" in sys.modules:
+        return True
+    main = getattr(sys.modules.get("__main__"), "__file__", None) or ""
+    return Path(main).parts[-3:] == ("Zope2", "Startup", "serve.py")
 
 
 def process_starting(event):
