@@ -216,6 +216,17 @@ def test_init_writes_the_clock_into_zope_conf_s_environment(tmp_path):
     assert environment["CCAS_VAULT_NOW_FILE"] == str((tmp_path / "now").resolve())
 
 
+def test_instances_written_by_code_run_a_clock_only_when_asked(tmp_path):
+    """Tests and benchmarks write their instances with ``write_instance``: no clock unless
+    they ask (two ZEO clients with a clock each is no shipped configuration)."""
+    from ccas.vault.scripts.instance import write_instance
+
+    write_instance(tmp_path / "a", port=18081)
+    assert environment_of(tmp_path / "a" / "etc" / "zope.conf")["CCAS_VAULT_CLOCK_INTERVAL"] == "0"
+    write_instance(tmp_path / "b", port=18082, clock_interval=2)
+    assert environment_of(tmp_path / "b" / "etc" / "zope.conf")["CCAS_VAULT_CLOCK_INTERVAL"] == "2"
+
+
 def test_make_start_zeo_runs_the_clock_in_its_first_client_only():
     result = run("make", "-n", "start-zeo", cwd=ROOT)
     inits = [line for line in result.stdout.splitlines() if "ccas-vault-instance init" in line]

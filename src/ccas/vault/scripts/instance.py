@@ -265,7 +265,7 @@ def write_instance(
     zeo_address=None,
     zcml_packages=(),
     relstorage_dsn=None,
-    clock_interval=60,
+    clock_interval=0,
     now_file=None,
 ):
     """Write ``etc/zope.conf``, ``etc/zope.ini`` and ``etc/site.zcml`` under ``home``.
@@ -274,8 +274,9 @@ def write_instance(
     libpq DSN) a RelStorage client of PostgreSQL; otherwise it opens the
     FileStorage in ``data`` itself.  ``zcml_packages`` are extra packages whose
     ``configure.zcml`` the instance loads.  ``clock_interval`` (seconds, 0: none)
-    and ``now_file`` go to ``zope.conf``'s environment (:func:`clock_environment`).
-    Returns the path of ``zope.ini``.
+    and ``now_file`` go to ``zope.conf``'s environment (:func:`clock_environment`);
+    the command ``init`` asks for 60 seconds, callers of this function (tests,
+    benchmarks) for a clock explicitly.  Returns the path of ``zope.ini``.
     """
     home = Path(home).resolve()
     data = Path(data).resolve() if data else home / "var" / "filestorage"
