@@ -94,8 +94,9 @@ class AgentHomeView(BrowserView):
         portal = api.portal.get()
         self.portal_url = portal.absolute_url()
         self.sign_error = None
-        if self.request.get("REQUEST_METHOD") == "POST" and self.request.form.get("sign"):
-            done = self._sign(self.request.form["sign"])
+        if self.request.get("REQUEST_METHOD") == "POST":
+            CheckAuthenticator(self.request)  # any post: the page's form (sign a mandate)
+            done = self._sign(self.request.form.get("sign"))
             if done:
                 self.request.response.redirect(
                     f"{self.portal_url}/@@accueil-agent?fait={done}", status=303
@@ -130,7 +131,6 @@ class AgentHomeView(BrowserView):
 
     def _sign(self, uid):
         """The agent signs the mandate ``uid``: the key of :data:`SIGNED`, or ``None``."""
-        CheckAuthenticator(self.request)
         me = api.user.get_current().getId()
         wanted = uid if isinstance(uid, str) else ""
         mandate = next((m for m in mandates_to_sign(me) if m.UID() == wanted), None)
