@@ -235,3 +235,19 @@ def test_make_start_zeo_runs_the_clock_in_its_first_client_only():
     assert len(client1) == len(client2) == 1
     assert "--clock-interval" not in client1[0]  # the default: 60 seconds
     assert "--clock-interval 0" in client2[0]
+
+
+def test_the_dated_jobs_run_on_the_first_tick_on_a_new_date_and_hourly(now_file):
+    """The jobs that go through every paper run when the date is not the one of their
+    last run (the clock moved, or midnight passed), else once an hour — not every tick."""
+    ticking = clockwork.Clockwork(application=None, seconds=60)
+    write(now_file, "2026-12-01T10:00")
+    assert ticking._dated_due("ccas", moment=1000.0)  # first tick
+    assert not ticking._dated_due("ccas", moment=1060.0)  # same date, a minute later
+    assert ticking._dated_due("other", moment=1060.0)  # each site its own
+    assert not ticking._dated_due("ccas", moment=1000.0 + clockwork.DATED_JOBS_SECONDS - 1)
+    assert ticking._dated_due("ccas", moment=1000.0 + clockwork.DATED_JOBS_SECONDS)
+    last = 1000.0 + clockwork.DATED_JOBS_SECONDS
+    write(now_file, "2026-12-09T03:00")  # the clock moved: a new date
+    assert ticking._dated_due("ccas", moment=last + 2)
+    assert not ticking._dated_due("ccas", moment=last + 4)

@@ -9,7 +9,11 @@ installed, as Zope's system user:
 
 1. runs the clock jobs (:func:`ccas.vault.clock.run_clock`: expiry, reminders,
    mandates, share links, closures, tombstones) in one transaction, retried on
-   conflicts, exactly as ``ccas-vault-clock`` does;
+   conflicts, exactly as ``ccas-vault-clock`` does — on the first tick, then
+   whenever the date (Europe/Paris, :func:`ccas.vault.clock.paris_now`) is not
+   the one of their last run, and at least every :data:`DATED_JOBS_SECONDS`:
+   they go through every paper, and what they act on changes with the date
+   (access itself is checked against the date at each request);
 2. drains the PAdES signing queue of GED letters (decision 0014), one
    transaction per letter;
 3. when ``CCAS_VAULT_GED_DROP_FOLDER`` names a folder holding a
@@ -17,8 +21,9 @@ installed, as Zope's system user:
    ``ccas-vault-ged-import`` does (connector account ``ged-import``; the run's
    ``report-<time>.csv`` is written in the folder).
 
-The jobs only look at the current state, so a tick every minute costs a few
-catalog queries when there is nothing to do.  An error is logged with its
+The jobs only look at the current state, so a tick costs a few catalog queries
+when there is nothing to do, and the dated jobs, which wake every paper, run
+when the day changes (or hourly) rather than every minute.  An error is logged with its
 traceback (logger ``ccas.vault.clockwork``) and the next tick tries again: the
 thread never dies of it.  At process exit the thread is told to stop and a
 tick under way is given a few seconds to finish (what it has not committed is
@@ -46,6 +51,7 @@ import logging
 import os
 import sys
 import threading
+import time
 import transaction
 
 
@@ -57,6 +63,9 @@ DROP_FOLDER_VAR = "CCAS_VAULT_GED_DROP_FOLDER"
 FIRST_TICK_SECONDS = 5.0
 #: Seconds a tick under way is given to finish at process exit.
 STOP_TIMEOUT_SECONDS = 10.0
+#: Seconds after which the dated jobs run again on the same date (appointment
+#: reminders of the day before, closures and share links ending during the day).
+DATED_JOBS_SECONDS = 3600.0
 #: The depositor recorded for the letters of the drop folder (as ``ccas-vault-ged-import``).
 DROP_FOLDER_CONNECTOR = "ged-import"
 PRODUCT_PROFILE = "ccas.vault:default"
@@ -123,6 +132,7 @@ class Clockwork:
         self.seconds = seconds
         self.first = min(seconds, FIRST_TICK_SECONDS) if first is None else first
         self.ticks = 0
+        self.dated_runs = {}  # site id -> (Paris date, monotonic time) of the last dated run
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="ccas.vault clock", daemon=True)
 
@@ -171,12 +181,24 @@ class Clockwork:
             for site_id in _sites(app):
                 if self._stop.is_set():
                     break
-                run_site(app, site_id)
+                run_site(app, site_id, dated=self._dated_due(site_id))
         finally:
             transaction.abort()
             noSecurityManager()
             clearRequest()
             app._p_jar.close()
+
+    def _dated_due(self, site_id, moment=None):
+        """Whether the dated jobs of ``site_id`` run on this tick (and note it if so)."""
+        from ccas.vault import clock
+
+        today = clock.paris_now().date()
+        moment = time.monotonic() if moment is None else moment
+        last = self.dated_runs.get(site_id)
+        if last is not None and last[0] == today and moment - last[1] < DATED_JOBS_SECONDS:
+            return False
+        self.dated_runs[site_id] = (today, moment)
+        return True
 
 
 def _sites(app):
@@ -193,20 +215,22 @@ def _sites(app):
     return ids
 
 
-def run_site(app, site_id):
-    """The clock jobs, the signing queue and the drop folder on one site; each job's error
-    is logged and does not stop the others."""
+def run_site(app, site_id, dated=True):
+    """The clock jobs (when ``dated``), the signing queue and the drop folder on one site;
+    each job's error is logged and does not stop the others."""
     from ccas.vault import clock
     from zope.component.hooks import setSite
 
     site = app[site_id]
     setSite(site)
     try:
-        for name, job in (
-            ("clock jobs", lambda: clock._run_in_transaction(site, None)),
+        jobs = [
             ("signing queue", _drain),
             ("GED drop folder", _import_drop_folder),
-        ):
+        ]
+        if dated:
+            jobs.insert(0, ("clock jobs", lambda: clock._run_in_transaction(site, None)))
+        for name, job in jobs:
             try:
                 report = job()
             except Exception:
