@@ -152,3 +152,36 @@ def test_the_papers_page_shows_the_preview_to_who_may_consult_only(site):
     assert depositor.status_code == 200, depositor.status_code  # the details, not the preview
     assert 'id="paper-preview"' not in depositor.text
     assert "@@preview" not in depositor.text
+
+
+def shared_listing(vault, login):
+    """The ids the agent's REST listing of the shared space shows (Plone's catalog)."""
+    answer = session(login).get(
+        vault["partage"].absolute_url(), headers={"Accept": "application/json"}, timeout=60
+    )
+    if answer.status_code != 200:
+        return answer.status_code
+    return [item["@id"].rsplit("/", 1)[1] for item in answer.json()["items"]]
+
+
+def test_the_shared_space_lists_the_earlier_papers_once_the_mandate_is_in_force(site):
+    """A paper put in the shared space before the mandate is listed to the agent when the
+    mandate comes into force, and no more once it is stopped."""
+    _portal, vault, mandate, paper = site
+    assert shared_listing(vault, "travailleur") in (401, 403)
+    transaction.begin()  # what the server committed meanwhile
+    with acting_as("travailleur"):
+        mandates.sign_as_agent(mandate)
+    transaction.commit()
+    assert shared_listing(vault, "travailleur") == [paper.getId()]
+    transaction.begin()
+    with acting_as("jdupont"):
+        mandates.revoke(mandate)
+    transaction.commit()
+    assert shared_listing(vault, "travailleur") in (401, 403)
+    catalog = api.portal.get_tool("portal_catalog")
+    transaction.begin()
+    (brain,) = catalog.unrestrictedSearchResults(UID=paper.UID())
+    assert (
+        "user:travailleur" not in catalog.getIndexDataForRID(brain.getRID())["allowedRolesAndUsers"]
+    )

@@ -63,18 +63,27 @@ def sync_roster(vault, may_certify=lambda organisation_id: False):
             entry = wanted.setdefault(agent, {})
             for group, window in _windows_by_group(mandate, certifies).items():
                 entry.setdefault(group, []).append(window)
+    changed = False
     for user in list(workspace.members.keys()):
         if user not in wanted:
             workspace.remove_from_team(user)
             _unindex_agent(vault, user)
+            changed = True
     for user, windows in wanted.items():
         member = workspace.members.get(user)
         if member is None:
             workspace.add_to_team(user=user, groups=set(windows), windows=windows)
+            changed = True
         elif member.get("windows") != windows or set(member.get("groups", ())) != set(windows):
             workspace[user].update({"groups": set(windows), "windows": windows})
+            changed = True
         _index_agent(vault, user, windows)
     forget_cached_local_roles(getRequest())
+    if changed:
+        # The catalog's allowedRolesAndUsers of the space and of every paper in it holds the
+        # roster's agents: re-index them, or an agent's listing of the shared space (Plone's
+        # folder view, REST) misses the papers put there before the mandate.
+        shared.reindexObjectSecurity()
 
 
 AGENT_INDEX = "_ccas_agent_index"  # on the directory: agent id -> {vault id: {group: windows}}
