@@ -335,6 +335,7 @@ def test_an_expiry_reminder_is_mailed_when_the_end_comes_near(site, smtp):
     body = message.get_content()
     assert "Avis d'imposition" in body
     assert valid_until.strftime("%d/%m/%Y") in body
+    assert site.url in body and "nohost" not in body  # the address people reach the site at
     assert paper(site, deposit.json()["@id"], login, password)["review_state"] == "deposited"
 
 

@@ -251,3 +251,49 @@ def test_the_dated_jobs_run_on_the_first_tick_on_a_new_date_and_hourly(now_file)
     write(now_file, "2026-12-09T03:00")  # the clock moved: a new date
     assert ticking._dated_due("ccas", moment=last + 2)
     assert not ticking._dated_due("ccas", moment=last + 4)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1:8080", {"SERVER_NAME": "127.0.0.1", "SERVER_PORT": "8080"}),
+        ("https://coffre.ville.fr", {"SERVER_NAME": "coffre.ville.fr", "SERVER_PORT": "443"}),
+        ("", {}),
+        ("coffre.ville.fr", {}),  # no scheme: not an address, not used
+        ("ftp://x", {}),
+        ("http://x:notaport", {}),
+    ],
+)
+def test_the_public_address_gives_the_scripts_requests_their_urls(url, expected):
+    from ccas.vault import public_url
+
+    environ = public_url.request_environ({public_url.ENV_VAR: url})
+    assert {key: environ[key] for key in ("SERVER_NAME", "SERVER_PORT") if key in environ} == (
+        expected
+    )
+    assert (environ.get("HTTPS") == "on") == url.startswith("https://")
+
+
+def test_a_request_made_by_the_clock_names_the_public_address(monkeypatch):
+    from ccas.vault import public_url
+    from OFS.Application import Application
+    from Testing.makerequest import makerequest
+
+    monkeypatch.setenv(public_url.ENV_VAR, "https://coffre.ville.fr")
+    app = makerequest(Application(), environ=public_url.request_environ())
+    assert app.REQUEST["SERVER_URL"] == "https://coffre.ville.fr"
+
+
+def test_init_writes_the_address_people_reach_the_server_at(tmp_path):
+    from ccas.vault.scripts.instance import write_instance
+
+    write_instance(tmp_path / "a", host="127.0.0.1", port=8090)
+    assert (
+        "CCAS_VAULT_PUBLIC_URL http://127.0.0.1:8090\n"
+        in (tmp_path / "a/etc/zope.conf").read_text()
+    )
+    write_instance(tmp_path / "b", host="0.0.0.0", port=80, public_url="https://coffre.ville.fr")
+    assert (
+        "CCAS_VAULT_PUBLIC_URL https://coffre.ville.fr\n"
+        in (tmp_path / "b/etc/zope.conf").read_text()
+    )

@@ -44,6 +44,7 @@ conflict.
 # Before ccas.vault.security: AccessControl.SpecialUsers.system stays None until
 # AccessControl.users is imported.
 from AccessControl import users  # noqa: F401
+from ccas.vault import public_url
 from pathlib import Path
 import atexit
 import csv
@@ -174,7 +175,7 @@ class Clockwork:
         transaction.begin()
         app = self.application()  # a connection of its own, closed below
         try:
-            app = makerequest(app)
+            app = makerequest(app, environ=public_url.request_environ())  # mails' links
             app.REQUEST["PARENTS"] = [app]
             setRequest(app.REQUEST)
             newSecurityManager(None, system)

@@ -14,7 +14,7 @@ One layout serves every mode, so that ``make start`` (embedded ZODB) and
 Sub-commands::
 
     ccas-vault-instance init DIR [--data DATA] [--port 8080] [--zeo-address HOST:PORT]
-                             [--clock-interval 60] [--now-file PATH]
+                             [--clock-interval 60] [--now-file PATH] [--public-url URL]
     ccas-vault-instance init DIR --relstorage-dsn "dbname=ccas host=... port=..."
     ccas-vault-instance zeo DIR [--data DATA] --address HOST:PORT
     ccas-vault-instance site DIR [--site-id ccas] [--demo]
@@ -29,9 +29,14 @@ demo accounts.
 seconds between two runs of the clock jobs inside the server, 60 by default, 0
 for none: with several clients of one database, only one runs them) and, with
 ``--now-file PATH``, ``CCAS_VAULT_NOW_FILE`` (the file that sets the product's
-clock, for demonstrations and training: ``ccas.vault.clock``).
+clock, for demonstrations and training: ``ccas.vault.clock``), and
+``CCAS_VAULT_PUBLIC_URL`` (``--public-url``, by default the address the server
+listens on): the address in the links of the mails the clock sends
+(``ccas.vault.public_url``).
 """
 
+from ccas.vault.public_url import default_public_url
+from ccas.vault.public_url import request_environ
 from contextlib import contextmanager
 from pathlib import Path
 import argparse
@@ -267,14 +272,16 @@ def write_instance(
     relstorage_dsn=None,
     clock_interval=0,
     now_file=None,
+    public_url=None,
 ):
     """Write ``etc/zope.conf``, ``etc/zope.ini`` and ``etc/site.zcml`` under ``home``.
 
     With ``zeo_address`` the instance is a ZEO client, with ``relstorage_dsn`` (a
     libpq DSN) a RelStorage client of PostgreSQL; otherwise it opens the
     FileStorage in ``data`` itself.  ``zcml_packages`` are extra packages whose
-    ``configure.zcml`` the instance loads.  ``clock_interval`` (seconds, 0: none)
-    and ``now_file`` go to ``zope.conf``'s environment (:func:`clock_environment`);
+    ``configure.zcml`` the instance loads.  ``clock_interval`` (seconds, 0: none),
+    ``now_file`` and ``public_url`` (default: the address the server listens on) go
+    to ``zope.conf``'s environment (:func:`clock_environment`);
     the command ``init`` asks for 60 seconds, callers of this function (tests,
     benchmarks) for a clock explicitly.  Returns the path of ``zope.ini``.
     """
@@ -295,7 +302,9 @@ def write_instance(
             data=data,
             imports=imports,
             storage=storage,
-            clock=clock_environment(clock_interval, now_file),
+            clock=clock_environment(
+                clock_interval, now_file, public_url or default_public_url(host, port)
+            ),
         )
     )
     (etc / "zope.ini").write_text(ZOPE_INI.format(home=home, host=host, port=port, threads=threads))
@@ -304,14 +313,17 @@ def write_instance(
     return etc / "zope.ini"
 
 
-def clock_environment(clock_interval=60, now_file=None):
+def clock_environment(clock_interval=60, now_file=None, public_url=None):
     """The ``<environment>`` lines of the clock (decision 0032): the interval of the
-    in-process clock and, when given, the now-file (an absolute path)."""
+    in-process clock, when given the now-file (an absolute path) and the address people
+    reach the server at (the links of the mails the clock sends: :mod:`ccas.vault.public_url`)."""
     interval = max(0, int(clock_interval))
     lines = f"  CCAS_VAULT_CLOCK_INTERVAL {interval}\n"
     if now_file:
         path = str(Path(now_file).resolve()).replace("$", "$$")  # ZConfig's substitutions
         lines += f"  CCAS_VAULT_NOW_FILE {path}\n"
+    if public_url:
+        lines += f"  CCAS_VAULT_PUBLIC_URL {public_url.replace('$', '$$')}\n"
     return lines
 
 
@@ -352,7 +364,7 @@ def _open_app(zope_conf):
     import Zope2
 
     make_wsgi_app({}, str(zope_conf))
-    app = makerequest(Zope2.app())
+    app = makerequest(Zope2.app(), environ=request_environ())  # links: the public address
     app.REQUEST["PARENTS"] = [app]
     setRequest(app.REQUEST)
     newSecurityManager(None, system)
@@ -438,6 +450,12 @@ def main(argv=None):
         "e.g. every ZEO client but one, or when cron runs ccas-vault-clock)",
     )
     init.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="scheme://host[:port] people reach the server at, for the links of the mails "
+        "the clock sends (default: the address the server listens on)",
+    )
+    init.add_argument(
         "--now-file",
         metavar="PATH",
         help="file setting the site's clock (an ISO date-time; time passes from it): "
@@ -468,6 +486,7 @@ def main(argv=None):
             relstorage_dsn=args.relstorage_dsn,
             clock_interval=args.clock_interval,
             now_file=args.now_file,
+            public_url=args.public_url,
         )
         print(path)
     elif args.command == "zeo":
