@@ -118,9 +118,9 @@ def test_only_the_file_field_is_served(vault):
 
 
 def assert_only_a_refusal_was_recorded(vault, before, login):
-    """A refused agent leaves one ``refused`` line (refusals.py), nothing else."""
+    """A refused agent leaves one ``access_refused`` line (refusals.py), nothing else."""
     added = entries(vault)[before:]
-    assert [(entry.action, entry.actor) for entry in added] in ([], [("refused", login)])
+    assert [(entry.action, entry.actor) for entry in added] in ([], [("access_refused", login)])
 
 
 @pytest.mark.parametrize("view", ["@@download/file", "@@display-file/file"])

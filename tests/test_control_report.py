@@ -209,7 +209,7 @@ def test_a_refused_download_is_recorded_and_flagged(site):
     response = get(f"{paper.absolute_url()}/@@download?x=1", "travailleur")
     assert response.status_code in (302, 401, 403)
     last = history.entries(fresh(vault))[-1]
-    assert (last.action, last.actor) == ("refused", "travailleur")
+    assert (last.action, last.actor) == ("access_refused", "travailleur")
     assert (
         last.details["url"]
         == f"/{vault.aq_parent.getId()}/{vault.getId()}/partage/{paper.getId()}/@@download"
@@ -226,7 +226,7 @@ def test_an_agent_without_mandate_opening_a_paper_is_recorded(site):
     response = get(paper.absolute_url(), "autre-agent")
     assert response.status_code in (302, 401, 403)
     last = history.entries(fresh(vault))[-1]
-    assert (last.action, last.actor) == ("refused", "autre-agent")
+    assert (last.action, last.actor) == ("access_refused", "autre-agent")
     assert last.organisation  # the agent's organisation
 
 
@@ -299,5 +299,5 @@ def test_a_refused_rest_read_is_recorded_too(site):
     response = get(paper.absolute_url(), "autre-agent", headers={"Accept": "application/json"})
     assert response.status_code in (401, 403)
     last = history.entries(fresh(vault))[-1]
-    assert (last.action, last.actor) == ("refused", "autre-agent")
+    assert (last.action, last.actor) == ("access_refused", "autre-agent")
     assert last.details["url"].endswith(paper.getId())

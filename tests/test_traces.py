@@ -47,7 +47,7 @@ def test_a_refused_read_leaves_a_refused_line_not_a_view(paper):
         document.absolute_url(), auth=("accueil", PASSWORD), allow_redirects=False
     )
     assert response.status_code != 200
-    assert actions(vault) == [*before, "refused"]
+    assert actions(vault) == [*before, "access_refused"]
 
 
 def test_logging_in_is_traced(paper, functional_portal):

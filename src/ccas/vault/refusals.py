@@ -1,4 +1,8 @@
-"""Access refusals inside a vault are recorded in its history as ``refused`` entries.
+"""Access refusals inside a vault are recorded in its history as ``access_refused`` entries.
+
+(Before decision 0037 they were ``refused`` entries, the kind of a refused *file*: the person
+read "A file was refused" each time an agent was refused a page.  Old entries stay as they
+are in the hash-chained history; the person's page tells them apart by their ``url``.)
 
 The control report of a mandate (``ccas.vault.api.control_report``) flags
 every attempt the access layer refused.  Most refusals happen while the
@@ -130,7 +134,7 @@ def refusal_entry(request):
 
 
 def record_refusal(event):
-    """``IPubFailure``: write a ``refused`` entry in its own transaction (see module)."""
+    """``IPubFailure``: write an ``access_refused`` entry in its own transaction (see module)."""
     if getattr(event, "retry", False):
         return
     exc_info = getattr(event, "exc_info", None) or (None, None, None)
@@ -144,7 +148,7 @@ def record_refusal(event):
         transaction.begin()
         history.record(
             vault,
-            "refused",
+            "access_refused",
             actor=user,
             details=details,
             organisation=_organisation_id(user),

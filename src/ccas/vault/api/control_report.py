@@ -131,8 +131,11 @@ def covered_by(entry, mandate):
     return True
 
 
+REFUSAL_ACTIONS = ("refused", "access_refused")
+
+
 def status_of(entry, mandates):
-    if entry.action == "refused":
+    if entry.action in REFUSAL_ACTIONS:
         return REFUSED
     if any(covered_by(entry, mandate) for mandate in mandates):
         return WITHIN
@@ -154,7 +157,7 @@ def _rows(vault, mandates, kind):
         if entry.actor not in organisation_of_agent:
             continue
         status = status_of(entry, mandates)
-        if entry.action == "refused":
+        if entry.action in REFUSAL_ACTIONS:
             paper = dict(entry.details).get("url", "")
         elif kind == OWNER:
             paper = entry.target_title or entry.target_uid

@@ -182,6 +182,9 @@ def replace(document, *, data, filename="", declared_type="", issued=None, valid
     history.record(
         vault_of(document), "replace", target=document, details={"replaced_by": newer.UID()}
     )
+    from ccas.vault.sharing.links import stop_links_that_may_not_serve
+
+    stop_links_that_may_not_serve(vault_of(document))  # links to the old version stop (0037)
     return newer
 
 

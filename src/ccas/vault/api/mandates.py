@@ -298,6 +298,7 @@ def withdraw(mandate):
     vault = vault_of(mandate)
     history.record(vault, "mandate_revoked", target=mandate, details={"withdrawn": user_id})
     sync(vault)
+    _stop_links(vault)
 
 
 def _end(mandate, transition, why, actor=None):
@@ -311,6 +312,16 @@ def _end(mandate, transition, why, actor=None):
     _notice(vault, CHANGE_PASSWORD_ADVICE)
     action = "mandate_expired" if why == "expired" else "mandate_revoked"
     history.record(vault, action, actor=actor, target=mandate, details={"why": why})
+    _stop_links(vault, actor)
+
+
+def _stop_links(vault, actor=None):
+    """Links an agent made under a mandate stop with it (decision 0037)."""
+    if api.content.get_state(vault) != "open":
+        return
+    from ccas.vault.sharing.links import stop_links_that_may_not_serve
+
+    stop_links_that_may_not_serve(vault, actor)
 
 
 def end_mandates_of_closed_vault(vault):

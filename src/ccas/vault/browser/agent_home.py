@@ -106,9 +106,7 @@ class AgentHomeView(BrowserView):
         self.signed = self._translate(signed) if signed else None
         checker = getSecurityManager()
         self.may_open = bool(checker.checkPermission(permissions.OPEN_VAULT, portal))
-        self.may_see_letters = bool(
-            checker.checkPermission(permissions.MANAGE_PARKED_LETTERS, portal)
-        )
+        self.may_see_letters = parking.may_manage_parked()  # CCAS agents only (0037)
         self.parked_count = len(parking.list_parked()) if self.may_see_letters else None
         self.directory_url = vault_directory().absolute_url()
         self.antivirus_down = antivirus.status() == "down"

@@ -60,7 +60,7 @@ class MandateControlReportView(BrowserView):
                 "agent": row["agent_fullname"] or row["agent"],
                 "organisation": row["organisation"],
                 "action": REFUSED_LABEL
-                if row["action"] == "refused"
+                if row["action"] in ("refused", "access_refused")
                 else ACTION_LABELS.get(row["action"], row["action"]),
                 "action_id": row["action"],
                 "paper": row["paper"],

@@ -40,6 +40,7 @@ class ParkedLettersView(BrowserView):
     template = ViewPageTemplateFile("templates/parked_letters.pt")
 
     def __call__(self):
+        parking.check_may_manage_parked()  # partner agents hold the permission, not the right
         self.message = None
         self.error = None
         if self.request.get("REQUEST_METHOD") == "POST" and self.request.form.get("discard"):

@@ -26,6 +26,7 @@ ACTIONS = (
     "share_opened",
     "share_locked",
     "share_expired",
+    "share_stopped",  # the vault stopped a link: its mandate ended, a paper replaced (0037)
     "certify",
     "certification_requested",
     "certification_rejected",
@@ -57,7 +58,8 @@ ACTIONS = (
     "appointment_added",
     "appointment_cancelled",
     "appointment_reminder_sent",
-    "refused",
+    "refused",  # a file refused at deposit (nothing kept)
+    "access_refused",  # a page of the vault refused to a user (ccas.vault.refusals, 0037)
     "letter_parked",
     "letter_delivered",
     "letter_discarded",

@@ -134,9 +134,43 @@ def get_parked(reference):
     return None if store is None else store.get(reference)
 
 
-def list_parked():
-    """Every parked letter's metadata, oldest first (needs ``Manage parked letters``)."""
+CCAS_KIND = "ccas"  # the organisation kind of the CCAS itself (ccas.vault.organisations)
+
+
+def may_manage_parked():
+    """Whether the current user may list and discard parked letters (decision 0037).
+
+    ``Manage parked letters`` goes to ``VaultAgent`` and ``RecordsManager``, but
+    ``VaultAgent`` is also the role of partner agents (the CAF's): only the
+    CCAS's own agents (the group of an enabled organisation of kind ``ccas``)
+    and records managers manage the CCAS's letters.
+    """
+    from AccessControl import getSecurityManager
+    from ccas.vault import roles
+    from ccas.vault.organisations import organisation_of
+
+    portal = api.portal.get()
+    checker = getSecurityManager()
+    if not checker.checkPermission(permissions.MANAGE_PARKED_LETTERS, portal):
+        return False
+    user = checker.getUser()
+    if roles.RECORDS_MANAGER in user.getRolesInContext(portal):
+        return True
+    organisation = organisation_of(user.getUserName())
+    return organisation is not None and organisation.kind == CCAS_KIND
+
+
+def check_may_manage_parked():
+    from AccessControl import Unauthorized
+
     check_permission(permissions.MANAGE_PARKED_LETTERS, api.portal.get())
+    if not may_manage_parked():
+        raise Unauthorized("Only the CCAS's agents and records managers manage its letters")
+
+
+def list_parked():
+    """Every parked letter's metadata, oldest first (CCAS agents, records managers)."""
+    check_may_manage_parked()
     store, _by_person = _stores(create=False)
     letters = [] if store is None else [parked.info() for parked in store.values()]
     return sorted(letters, key=lambda item: (item["parked_at"], item["ged_reference"]))
@@ -179,7 +213,7 @@ def deliver_parked(vault):
 
 def discard(reference, reason):
     """An agent gives up a parked letter, with a reason: its file is dropped, the fact traced."""
-    check_permission(permissions.MANAGE_PARKED_LETTERS, api.portal.get())
+    check_may_manage_parked()
     reason = (reason or "").strip()
     if not reason:
         raise VaultError(

@@ -98,6 +98,43 @@ class LinkExpired(LinkError):
         )
 
 
+class LinkMandateEnded(LinkError):
+    """An agent made the link for the person; that agent's mandate (share scope) has ended."""
+
+    code = "link_mandate_ended"
+    status = 410
+
+    def __init__(self):
+        super().__init__(
+            "This link was made under a mandate that has ended",
+            "Ce lien n'est plus valable : il avait été fait par un agent dont le mandat "
+            "est terminé. Demandez à la personne de vous envoyer un nouveau lien.",
+        )
+
+
+class LinkReplaced(LinkError):
+    """A paper of the link was replaced by a newer version: the link stops (decision 0037)."""
+
+    code = "link_replaced"
+    status = 410
+
+    def __init__(self):
+        super().__init__(
+            "A paper of this link was replaced by a newer version",
+            "Ce document a été remplacé par une version plus récente ; demandez un nouveau lien.",
+        )
+
+
+#: why a link was stopped by the vault itself -> the recipient's error
+STOP_ERRORS = {"mandate_ended": LinkMandateEnded, "replaced": LinkReplaced}
+STOP_NOTICES = {
+    "mandate_ended": "Un lien de partage fait par un agent pour vous a été arrêté : "
+    "son mandat est terminé.",
+    "replaced": "Un lien de partage a été arrêté : un de ses papiers a été remplacé par une "
+    "version plus récente. Faites un nouveau lien si besoin.",
+}
+
+
 class LinkLocked(LinkError):
     code = "link_locked"
     status = 429
@@ -247,7 +284,70 @@ def effective_state(link, now=None):
     state = api.content.get_state(link)
     if state == "active" and _is_past(link, now or _now()):
         return "expired"
+    if state == "active" and stop_reason(link) is not None:
+        return "revoked"
     return state
+
+
+def _creator_may_share(link):
+    """Whether the agent who made ``link`` still holds the share scope in force on its vault.
+
+    The shared space's local roles come from the mandates' roster, counted
+    only within each mandate's dates (``ccas.vault.workspace.MandateRoles``):
+    a revoked, withdrawn or expired mandate, or one past its end date before
+    the clock ran, gives no ``Share document`` any more.
+    """
+    shared = vault_of(link).get(SHARED_SPACE_ID)
+    user = api.user.get(userid=link.created_by) if link.created_by else None
+    if shared is None or user is None:
+        return False
+    with api.env.adopt_user(user=user):
+        return bool(api.user.has_permission(permissions.SHARE, obj=shared))
+
+
+def stop_reason(link):
+    """Why an active ``link`` may not serve any more, or ``None`` (decision 0037).
+
+    ``mandate_ended``: an agent made it on the person's behalf and no longer
+    holds the share scope on the vault.  ``replaced``: one of its papers was
+    replaced by a newer version (the recipient was promised that version).
+    """
+    if getattr(link, "on_behalf_of", "") and not _creator_may_share(link):
+        return "mandate_ended"
+    if any(api.content.get_state(doc) == "superseded" for doc in documents_of(link)):
+        return "replaced"
+    return None
+
+
+def stop(link, why, actor=None):
+    """The vault stops ``link`` (``why``: a key of :data:`STOP_ERRORS`), traced and told."""
+    vault = vault_of(link)
+    with as_system():
+        api.content.transition(obj=link, transition="revoke")
+        link.ended = {"when": _now().isoformat(), "why": why, "by": actor or "system"}
+    history.record(
+        vault,
+        "share_stopped",
+        actor=actor,
+        details={"link": link.getId(), "recipient": link.recipient, "why": why},
+        on_behalf_of=link.on_behalf_of,
+    )
+    from ccas.vault.api.mandates import _notice
+
+    _notice(vault, STOP_NOTICES[why])
+
+
+def stop_links_that_may_not_serve(vault, actor=None):
+    """Stop every active link of ``vault`` that :func:`stop_reason` refuses; return how many."""
+    count = 0
+    for link in links_of(vault):
+        if api.content.get_state(link) != "active":
+            continue
+        why = stop_reason(link)
+        if why is not None:
+            stop(link, why, actor)
+            count += 1
+    return count
 
 
 def _is_past(link, now):
@@ -432,6 +532,9 @@ def expire_links(portal, now=None):
         if _is_past(link, now):
             _expire(link, clock.CLOCK_ACTOR)
             count += 1
+        elif (why := stop_reason(link)) is not None:  # a mandate past its end date, a new version
+            stop(link, why, clock.CLOCK_ACTOR)
+            count += 1
     return count
 
 
@@ -473,12 +576,17 @@ def open_link(token, code=None):
     state = api.content.get_state(link)
     vault = vault_of(link)
     if state == "revoked" or api.content.get_state(vault) != "open":
-        raise LinkRevoked()
+        why = (getattr(link, "ended", None) or {}).get("why")
+        raise STOP_ERRORS.get(why, LinkRevoked)()
     if state == "expired":
         raise LinkExpired()
     if _is_past(link, now):
         _expire(link, f"share-link:{link.getId()}")
         raise LinkExpired()
+    why = stop_reason(link)  # checked at each opening, not only by the clock
+    if why is not None:
+        stop(link, why, f"share-link:{link.getId()}")
+        raise STOP_ERRORS[why]()
     if link.locked_until and datetime.fromisoformat(link.locked_until) > now:
         raise LinkLocked(datetime.fromisoformat(link.locked_until))
     if link.code_hash:
@@ -530,6 +638,10 @@ def record_opening(link, documents):
     )
 
 
+def stop_reason_if_active(link):
+    return stop_reason(link) if api.content.get_state(link) == "active" else None
+
+
 def link_info(link, now=None):
     """What the owner (or a sharer) is told about a link: never the token or the code."""
     documents = documents_of(link)
@@ -546,6 +658,7 @@ def link_info(link, now=None):
         "created_by": link.created_by,
         "on_behalf_of": link.on_behalf_of,
         "expires": link.expires,
+        "ended_why": (getattr(link, "ended", None) or {}).get("why") or stop_reason_if_active(link),
         "with_code": bool(link.code_hash),
         "locked_until": link.locked_until,
         "openings": [dict(opening, what=list(opening["what"])) for opening in link.openings],

@@ -102,6 +102,15 @@ SYSTEM_SENTENCES = {
     "pdf_signing_failed": _("The seal of the CCAS could not be put on “${paper}”."),
 }
 
+#: why the safe stopped a link (``share_stopped``, decision 0037)
+STOPPED_SENTENCES = {
+    "mandate_ended": _(
+        "The link for ${recipient} is stopped: the mandate of the agent who made it has ended."
+    ),
+    "replaced": _("The link for ${recipient} is stopped: a paper was replaced by a newer version."),
+    "": _("The link for ${recipient} is stopped."),
+}
+
 #: action -> icon of the skin's sprite (``#i-<name>``)
 ICONS = {
     "deposit": "add",
@@ -114,6 +123,8 @@ ICONS = {
     "share_opened": "send",
     "share_locked": "lock",
     "share_expired": "history",
+    "share_stopped": "close",
+    "access_refused": "lock",
     "certify": "ok",
     "replace": "replace",
     "delete": "close",
@@ -199,7 +210,14 @@ class HistoryPage(OwnerPage):
             "paper": self._paper(entry),
             "recipient": "",
         }
-        if action in ("share", "unshare", "share_opened", "share_expired", "share_locked"):
+        if action in (
+            "share",
+            "unshare",
+            "share_opened",
+            "share_expired",
+            "share_locked",
+            "share_stopped",
+        ):
             mapping["recipient"] = self._recipient(entry)
         by_person = entry.actor == owner_id
         if action == "download" and entry.details.get("what") == "export":
@@ -227,6 +245,12 @@ class HistoryPage(OwnerPage):
                 message = _("${who} signed the mandate.")
         elif action == "mandate_revoked" and entry.details.get("withdrawn"):
             message = _("${who} left a mandate.")
+        elif action == "share_stopped":
+            message = STOPPED_SENTENCES.get(entry.details.get("why"), STOPPED_SENTENCES[""])
+        elif action == "access_refused" or (
+            action == "refused" and entry.details.get("url") and not entry.details.get("filename")
+        ):  # a page refused to someone (old entries were "refused", like a refused file)
+            message = _("${who} could not open a page of your safe: access refused.")
         elif action in SYSTEM_SENTENCES:
             message = SYSTEM_SENTENCES[action]
         elif action in SENTENCES:

@@ -58,6 +58,13 @@ STATES = {
 }
 
 
+#: why the safe stopped a link (decision 0037), shown under its state
+STOP_REASONS = {
+    "mandate_ended": _("Stopped because the mandate of the agent who made it has ended."),
+    "replaced": _("Stopped because a paper was replaced by a newer version."),
+}
+
+
 class SharePage(OwnerPage):
     """``coffre-partager``: tick papers, name the recipient, choose a duration, maybe a code."""
 
@@ -190,6 +197,7 @@ class SharesPage(OwnerPage):
                     "state_label": state_label,
                     "state_css": css,
                     "state_icon": icon,
+                    "stop_reason": STOP_REASONS.get(info["ended_why"] or ""),
                     "created": self.moment(info["created"]),
                     "expires": self.moment(info["expires"]) if info["expires"] else None,
                     "with_code": info["with_code"],
