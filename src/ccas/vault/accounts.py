@@ -80,5 +80,8 @@ def set_password(login, password):
     failure = password_failure(password)
     if failure:
         raise ValueError(failure)
-    api.portal.get_tool("acl_users").userSetPassword(member.getId(), password)
+    from ccas.vault.account.guard import own_route
+
+    with own_route("password"):  # the callers trace it and tell the person (decision 0035)
+        api.portal.get_tool("acl_users").userSetPassword(member.getId(), password)
     return member

@@ -10,7 +10,12 @@ address is locked it blanks the password of the credentials, which PAS hands
 to the next plugins: nobody authenticates, even with the right password.
 
 Session tickets (``__ac`` of plone.session) and JWT tokens carry no password
-and are not counted.  A request whose transaction is aborted (e.g. Basic auth
+and are not counted.  plone.restapi's JWT plugin also reads ``login`` and
+``password`` from *any* JSON body: that is a login only on ``@login``.
+Elsewhere those are the fields of a form (``POST @vaults`` carries the new
+person's login and chosen password): they are blanked, so they neither log
+anyone in nor count as a failure (issue 19 item 14: opening 20 vaults locked
+the reception desk's address).  A request whose transaction is aborted (e.g. Basic auth
 on a protected page: ``Unauthorized``) loses its writes: the failures are
 counted again after the abort, and a success forgets the account's failures
 after the request (:func:`after_request`).
@@ -62,6 +67,22 @@ def _outcome(pas, me, credentials, request):
     return False
 
 
+JWT_PLUGIN = "JWT Authentication Plugin"  # plone.restapi's meta_type
+
+
+def _json_body_outside_login(pas, credentials, request):
+    """Whether ``credentials`` are a JSON body's ``login`` / ``password`` sent to
+    another service than ``@login`` (a form's fields, not a login)."""
+    extractor = credentials.get("extractor")
+    if not extractor or "token" in credentials:
+        return False
+    plugin = getattr(aq_base(pas), extractor, None)
+    if getattr(plugin, "meta_type", None) != JWT_PLUGIN:
+        return False
+    path = str(request.get("PATH_INFO", "")) if request is not None else ""
+    return path.rstrip("/").rsplit("/", 1)[-1] != "@login"
+
+
 def _tell_locked(request, until):
     """Mark the request (429, see ``events``); on the intranet, say it in a status message."""
     from ccas.vault.bruteforce.events import locked_message
@@ -88,6 +109,9 @@ class LoginThrottle(BasePlugin):
         if not login or password is None:
             return None
         request = getRequest()
+        if _json_body_outside_login(self._getPAS(), credentials, request):
+            credentials["password"] = None  # PAS hands these to the next plugins
+            return None
         seen = request.other.setdefault(SEEN, {}) if request is not None else {}
         address = client_address(request) if request is not None else ""
         if login in seen:
