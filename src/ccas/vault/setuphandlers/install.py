@@ -1,6 +1,8 @@
 """Install and uninstall handlers of ``ccas.vault``."""
 
 from ccas.vault import roles
+from ccas.vault.account.sessions import install as install_session_ender
+from ccas.vault.account.sessions import uninstall as uninstall_session_ender
 from ccas.vault.accounts import ensure_group
 from ccas.vault.bruteforce.plugin import install as install_login_throttle
 from ccas.vault.bruteforce.plugin import uninstall as uninstall_login_throttle
@@ -48,6 +50,7 @@ def post_install(context):
     portal = api.portal.get()
     install_user_factory(portal.acl_users)
     install_login_throttle(portal.acl_users)
+    install_session_ender(portal.acl_users)
     ensure_vault_directory(portal)
     ensure_group(roles.BENEFICIARIES_GROUP, "Bénéficiaires du coffre-fort", [roles.BENEFICIARY])
     ensure_seal_key()
@@ -84,3 +87,4 @@ def uninstall(context):
             role_manager.removeRole(role)
     uninstall_user_factory(portal.acl_users)
     uninstall_login_throttle(portal.acl_users)
+    uninstall_session_ender(portal.acl_users)

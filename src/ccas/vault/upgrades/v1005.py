@@ -23,6 +23,7 @@ def upgrade(context):
     setup = api.portal.get_tool("portal_setup")
     setup.runImportStepFromProfile(PROFILE, "rolemap", run_dependencies=False)
     show_the_first_page()
+    end_sessions_on_the_server()
     logger.info("ccas.vault upgraded to 1005: vault pages reachable under their own check")
 
 
@@ -33,3 +34,16 @@ def show_the_first_page():
     site_type.manage_changeProperties(default_view=FIRST_PAGE)
     api.portal.set_registry_record(UNTHEMED_HOSTS, [])
     logger.info("ccas.vault 1005: the site root shows @@%s; no host left unthemed", FIRST_PAGE)
+
+
+def end_sessions_on_the_server():
+    """Decision 0036: per-account ticket keyrings, stored JWT tokens, the logout plugin.
+
+    Tickets issued before stay valid until their account logs out (or their
+    lifetime ends); JWT tokens issued before are refused (not in the store):
+    REST clients log in again.
+    """
+    from ccas.vault.account.sessions import install
+
+    install(api.portal.get_tool("acl_users"))
+    logger.info("ccas.vault 1005: sessions and tokens end on the server")
