@@ -22,6 +22,7 @@ from ccas.vault.security import as_system
 from ccas.vault.sharing import links
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from plone import api
 from public_skin import skin
 from test_ged_letters import letter
@@ -268,3 +269,63 @@ def test_a_refused_page_names_the_agent_and_is_not_a_refused_file(vault, functio
     assert "Un fichier a été refusé" not in told.text
     assert "Curieux" in told.text
     assert "pas pu ouvrir une page de votre coffre : accès refusé" in told.text
+
+
+# --- the same attacks on make start's instance (subprocess, demo accounts, real clock) -----
+
+
+@pytest.mark.slow
+def test_on_a_real_instance_partenaire_caf_is_refused_the_parked_letters(real_site):
+    parked_letter = letter("GED-REEL-0001", person={"ged_person_id": "GED-INCONNU-99"})
+    delivered = real_site.session("ged").post(f"{real_site.url}/@ged-letters", json=parked_letter)
+    assert delivered.status_code == 202, delivered.text  # accepted: parked
+    assert delivered.json()["status"] == "parked"
+    partner = real_site.session("partenaire-caf")
+    listing = partner.get(f"{real_site.url}/@parked-letters")
+    assert listing.status_code == 403, listing.text
+    assert "GED-REEL-0001" not in listing.text
+    discard = partner.post(
+        f"{real_site.url}/@parked-letters/GED-REEL-0001/discard", json={"reason": "Pas à nous"}
+    )
+    assert discard.status_code == 403, discard.text
+    ccas = real_site.session("accueil").get(f"{real_site.url}/@parked-letters")
+    assert ccas.status_code == 200
+    assert "GED-REEL-0001" in [item["ged_reference"] for item in ccas.json()["items"]]
+
+
+@pytest.mark.slow
+def test_on_a_real_instance_an_agents_link_stops_once_the_mandate_has_ended(real_site):
+    agent = real_site.session("travailleur")
+    mine = agent.get(f"{real_site.url}/coffres/@my-vaults")
+    assert mine.status_code == 200, mine.text
+    item = next(i for i in mine.json()["items"] if "share" in i["scopes"] and i["until"])
+    vault_url = item["shared_space_url"].rsplit("/", 1)[0]
+    listing = agent.get(item["shared_space_url"], params={"metadata_fields": "UID"})
+    made = None
+    for found in listing.json()["items"]:
+        for duration in ("revoked", "1m"):  # until revoked when the CCAS offers it
+            made = agent.post(
+                f"{vault_url}/@share-links",
+                json={
+                    "documents": [found["UID"]],
+                    "recipient": "CAF de Démoville",
+                    "duration": duration,
+                },
+            )
+            if made.status_code == 201:
+                break
+        if made.status_code == 201:
+            break
+    assert made is not None and made.status_code == 201, made and made.text
+    token = made.json()["url"].rsplit("#", 1)[1]
+    lien_url = f"{real_site.url}/@@lien"
+    served = requests.post(lien_url, data={"token": token, "download": "all"}, timeout=60)
+    assert served.status_code == 200 and served.content.startswith(b"%PDF")
+    end = datetime.combine(date.fromisoformat(item["until"]), datetime.min.time())
+    real_site.set_now(end + timedelta(days=1, hours=12))  # the day after the mandate's end
+
+    def stopped():
+        answer = requests.post(lien_url, data={"token": token, "download": "all"}, timeout=60)
+        return answer.status_code == 410 and MANDATE_ENDED in answer.text
+
+    real_site.wait_for(stopped, "the link stopped after the mandate's end", timeout=60)
