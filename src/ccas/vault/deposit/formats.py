@@ -21,10 +21,13 @@ page and no encryption (the CCAS could neither preview nor certify it). A PDF
 holding JavaScript (a ``/JS`` entry, a ``/JavaScript`` action or name tree) or
 a ``/Launch`` action (which starts a program) is refused too: scripts run in
 the reader of every agent who opens the document, and the person can always
-produce a clean copy with "Print to PDF". Every object of the cross-reference
-table is inspected, reachable or not, and names are compared after pypdf has
-decoded their ``#xx`` escapes. Links (``/URI``), forms without scripts and
-attachments are accepted.
+produce a clean copy with "Print to PDF". So is any XFA form (an ``/XFA`` entry,
+with or without ``<script>``, decision 0038): XFA carries its own scripts in
+XML streams (``<script>``, ``<event>``, ``<calculate>``…) that the key scan
+cannot see, it was removed from PDF 2.0, and browsers cannot show it. Every
+object of the cross-reference table is inspected, reachable or not, and names
+are compared after pypdf has decoded their ``#xx`` escapes. Links (``/URI``),
+AcroForm forms without scripts and attachments are accepted.
 
 ODT and DOCX are ZIP packages, stored unchanged. They are refused when the
 archive could hurt whoever unpacks it (entry names with ``..``, absolute or
@@ -49,6 +52,7 @@ import pillow_heif
 import re
 import stat
 import zipfile
+import zlib
 
 
 MAX_PIXELS = 50_000_000
@@ -221,13 +225,13 @@ def _pdf_objects(reader: PdfReader):
 
 
 def _has_active_content(reader: PdfReader) -> bool:
-    """Whether any object holds JavaScript or a launch action."""
+    """Whether any object holds JavaScript, an XFA form or a launch action."""
     for top in _pdf_objects(reader):
         stack = [top]
         while stack:
             item = stack.pop()
             if isinstance(item, DictionaryObject):
-                if "/JS" in item or "/JavaScript" in item:
+                if "/JS" in item or "/JavaScript" in item or "/XFA" in item:
                     return True
                 action = item.get("/S")
                 if isinstance(action, IndirectObject):
@@ -277,13 +281,137 @@ def _check_pixels(size: tuple[int, int]) -> None:
 
 
 def _decode(data: bytes, pillow_format: str) -> Image.Image:
-    """Open with the one plugin the magic bytes chose, check the size, decode."""
+    """Open with the one plugin the magic bytes chose, check the size, decode.
+
+    Pillow's own truncation checks obey ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES``, a
+    process-wide switch that plone.scale turns on when it is imported (every Zope
+    process): a cut JPEG or PNG is then decoded padded with grey and accepted.  The
+    completeness of JPEG and PNG is therefore checked here on the bytes themselves,
+    whatever that switch says (decision 0038).
+    """
     image = Image.open(BytesIO(data), formats=[pillow_format])  # reads the header only
     _check_pixels(image.size)
-    if pillow_format == "PNG":
+    if pillow_format == "JPEG":
+        _check_jpeg_complete(data)
+    elif pillow_format == "PNG":
+        _check_png_complete(data)
         Image.open(BytesIO(data), formats=["PNG"]).verify()  # CRC of every chunk
-    image.load()  # full decode: truncated or corrupt data raises here
+    image.load()  # full decode: corrupt data raises here
     return image
+
+
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-7: no length
+
+
+def _check_jpeg_complete(data: bytes) -> None:
+    """Walk the JPEG's segments and entropy-coded scans up to its EOI marker.
+
+    Bytes after EOI are allowed (some cameras append data); a file that ends before
+    its EOI (cut in a header or in a scan) is refused.
+    """
+    size = len(data)
+    if data[:2] != b"\xff\xd8":
+        raise Refusal("malformed_image")
+    pos = 2
+    while True:
+        while pos < size and data[pos] == 0xFF:  # fill bytes before a marker
+            pos += 1
+        if pos >= size:
+            raise Refusal("malformed_image")
+        marker = data[pos]
+        pos += 1
+        if marker == 0xD9:  # EOI
+            return
+        if marker in _JPEG_STANDALONE:
+            continue
+        if pos + 2 > size:
+            raise Refusal("malformed_image")
+        length = int.from_bytes(data[pos : pos + 2], "big")
+        if length < 2 or pos + length > size:
+            raise Refusal("malformed_image")
+        pos += length
+        if marker == 0xDA:  # SOS: entropy-coded data up to the next real marker
+            while True:
+                pos = data.find(b"\xff", pos)
+                if pos < 0 or pos + 1 >= size:
+                    raise Refusal("malformed_image")
+                following = data[pos + 1]
+                if following == 0x00 or 0xD0 <= following <= 0xD7 or following == 0xFF:
+                    pos += 1 if following == 0xFF else 2
+                    continue
+                break
+
+
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2))
+_ADAM7 += ((0, 1, 1, 2),)
+
+
+def _check_png_complete(data: bytes) -> None:
+    """Every chunk whole with its CRC, an ``IEND``, and image data that fill every row.
+
+    The ``IDAT`` stream must be a complete zlib stream that inflates to exactly the
+    rows the header announces (interlaced images included).
+    """
+    size = len(data)
+    pos = len(_PNG_SIGNATURE)
+    header = None
+    inflater = zlib.decompressobj()
+    inflated = 0
+    while True:
+        if pos + 8 > size:
+            raise Refusal("malformed_image")
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 8 + length
+        if length > 0x7FFFFFFF or end + 4 > size:
+            raise Refusal("malformed_image")
+        body = data[pos + 8 : end]
+        if zlib.crc32(kind + body) != int.from_bytes(data[end : end + 4], "big"):
+            raise Refusal("malformed_image")
+        pos = end + 4
+        if kind == b"IHDR" and header is None and length == 13:
+            header = body
+        elif kind == b"IDAT":
+            if header is None or inflater.eof:
+                raise Refusal("malformed_image")
+            inflated += _inflate_counting(inflater, body)
+        elif kind == b"IEND":
+            break
+    if header is None or not inflater.eof or inflated != _png_data_size(header):
+        raise Refusal("malformed_image")
+
+
+def _inflate_counting(inflater, chunk: bytes, step: int = 1024 * 1024) -> int:
+    """Feed ``chunk`` to ``inflater``; return how many bytes came out (at most ``step`` held)."""
+    count = 0
+    while not inflater.eof:
+        out = inflater.decompress(chunk, step)
+        count += len(out)
+        chunk = inflater.unconsumed_tail
+        if not chunk and len(out) < step:  # input used up and no output held back
+            break
+    return count
+
+
+def _png_data_size(header: bytes) -> int:
+    """Bytes of filtered scanlines an IHDR announces (filter byte included)."""
+    width = int.from_bytes(header[0:4], "big")
+    height = int.from_bytes(header[4:8], "big")
+    depth, color, interlace = header[8], header[9], header[12]
+    if color not in _PNG_CHANNELS:
+        raise Refusal("malformed_image")
+    bits = depth * _PNG_CHANNELS[color]
+
+    def rows(w: int, h: int) -> int:
+        return h * (1 + (w * bits + 7) // 8) if w and h else 0
+
+    if not interlace:
+        return rows(width, height)
+    total = 0
+    for x0, y0, dx, dy in _ADAM7:
+        total += rows((width - x0 + dx - 1) // dx, (height - y0 + dy - 1) // dy)
+    return total
 
 
 def _kept_info(image: Image.Image) -> dict:

@@ -10,6 +10,7 @@ from typing import NamedTuple
 from zope.annotation.interfaces import IAnnotations
 import hashlib
 import json
+import re
 
 
 ANNOTATION_KEY = "ccas.vault.history"
@@ -165,6 +166,18 @@ def _check_text(name, value):
         raise TypeError(f"history field {name!r} must be a string, not {type(value).__name__}")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value):
+    """``value`` with lone surrogates (not UTF-8, so not hashable) replaced by U+FFFD.
+
+    The services refuse such text (decision 0038); a value that gets here anyway (a file
+    name, a title set by code) is written readable instead of failing the whole request.
+    """
+    return _SURROGATE.sub("\ufffd", value)
+
+
 class History(Persistent):
     """Append-only chain of records; see the package docstring for the design."""
 
@@ -216,13 +229,16 @@ class History(Persistent):
         }
         for name in _TEXT_FIELDS:
             _check_text(name, texts[name])
+            texts[name] = _encodable(texts[name])
         roles = tuple(sorted(set(roles)))
         for role in roles:
             _check_text("roles", role)
+        roles = tuple(_encodable(role) for role in roles)
         details = dict(details or {})
         for key, value in details.items():
             _check_text("details key", key)
             _check_text(f"details[{key!r}]", value)
+        details = {_encodable(key): _encodable(value) for key, value in details.items()}
         seq, prev_hash = self._head
         record = {
             "seq": seq,

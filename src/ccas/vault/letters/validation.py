@@ -5,6 +5,7 @@ Every problem is reported field by field, in English and French, as
 ``file`` field with the inspection's own code and messages.
 """
 
+from ccas.vault import input_limits
 from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
 from ccas.vault.deposit.inspection import InspectedFile
@@ -17,7 +18,6 @@ from ZPublisher.HTTPRequest import FileUpload
 import base64
 import binascii
 import hashlib
-import json
 import re
 
 
@@ -112,6 +112,9 @@ def _text(data, name, errors, required=True, limit=MAX_TITLE):
     if len(value) > limit:
         errors[name] = TOO_LONG
         return None
+    if input_limits.has_bad_characters(value):  # lone surrogates, NUL (decision 0038)
+        errors[name] = input_limits.BAD_CHARACTERS
+        return None
     return value
 
 
@@ -149,7 +152,7 @@ def _person(data, errors):
             value["ged_person_id"] = data["person_ged_id"]
     if isinstance(value, str):  # a JSON field of a multipart form
         try:
-            value = json.loads(value)
+            value = input_limits.loads(value)  # not nested too deep (decision 0038)
         except ValueError:
             value = None
     if value is None or value == {}:

@@ -19,6 +19,7 @@ carries plone.protect's ``_authenticator`` token.
 
 from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
+from ccas.vault import input_limits
 from ccas.vault.api.errors import DuplicateVault
 from datetime import date
 from plone import api
@@ -210,7 +211,9 @@ class VaultService(Service):
 # --- field readers: each returns the value or records an error in ``errors`` ---
 
 
-def text(data, name, errors, required=False):
+def text(data, name, errors, required=False, max_length=None):
+    """A free-text field: real text (no control characters, no lone surrogates) of at most
+    ``max_length`` characters (default: ``input_limits.max_length(name)``)."""
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -218,6 +221,10 @@ def text(data, name, errors, required=False):
         return None
     if not isinstance(value, str):
         errors[name] = NOT_TEXT
+        return None
+    problem = input_limits.text_problem(value, max_length or input_limits.max_length(name))
+    if problem:
+        errors[name] = problem
         return None
     value = value.strip()
     if required and not value:
