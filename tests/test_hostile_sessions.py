@@ -27,6 +27,7 @@ from vaults import make_agent
 from vaults import open_vault_as
 from vaults import PASSWORD
 from zope.component import getUtility
+import contextlib
 import html
 import pytest
 import requests
@@ -353,6 +354,81 @@ def test_origin_null_logs_in_with_the_forms_token_and_pre_login_cookie(people, f
         ).status_code
         == 403
     )
+
+
+@contextlib.contextmanager
+def attacker_site(html_page):
+    """Another origin (127.0.0.1 on another port: the site is served on localhost) serving
+    one page."""
+    from http.server import BaseHTTPRequestHandler
+    from http.server import ThreadingHTTPServer
+    from servers import free_port
+    import threading
+
+    body = html_page.encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow
+def test_chromium_is_not_logged_into_the_attackers_vault_by_another_sites_page(
+    people, functional_portal
+):
+    """The attack of item 5 in a real browser: a page elsewhere posts the skin's login form
+    with the attacker's login; the browser must not come back logged in."""
+    from public_skin import browser_login
+    from public_skin import phone
+
+    forged = f"""<!DOCTYPE html><html><body>
+<form method="post" action="{skin(functional_portal, "connexion")}">
+<input name="__ac_name" value="jdupont"><input name="__ac_password" value="{PASSWORD}">
+<input name="form.submitted" value="1"></form>
+<script>document.forms[0].submit()</script></body></html>"""
+    with attacker_site(forged) as url, phone(functional_portal) as page:
+        page.goto(url)
+        page.wait_for_url("**/mon-coffre/**")
+        assert page.url.endswith("/mon-coffre/connexion"), f"logged in, sent to {page.url}"
+        assert FORGED_FR in page.inner_text("#password-error")
+        assert not [c for c in page.context.cookies() if c["name"] == "__ac" and c["value"]]
+        page.goto(skin(functional_portal, "papiers"))
+        assert "/connexion" in page.url, "not logged into anybody's vault"
+        browser_login(page, functional_portal, "jdupont")  # the site's own form still works
+        assert "Avis d'imposition" in page.content()
+
+
+def test_upgrade_1005_turns_on_server_side_sessions(functional_portal):
+    from ccas.vault.account.sessions import PLUGIN_ID
+    from ccas.vault.upgrades import v1005
+
+    pas = api.portal.get_tool("acl_users")
+    pas._delObject(PLUGIN_ID)
+    pas.session.per_user_keyring = False
+    pas.jwt_auth.store_tokens = False
+    v1005.end_sessions_on_the_server()
+    assert isinstance(getattr(pas, PLUGIN_ID), SessionEnder)
+    assert pas.session.per_user_keyring and pas.jwt_auth.store_tokens
+    v1005.end_sessions_on_the_server()  # idempotent
+    from Products.PluggableAuthService.interfaces.plugins import ICredentialsResetPlugin
+
+    assert pas.plugins.listPluginIds(ICredentialsResetPlugin).count(PLUGIN_ID) == 1
 
 
 # --- on make start's instance -----------------------------------------------------------------
