@@ -24,6 +24,7 @@ def upgrade(context):
     setup.runImportStepFromProfile(PROFILE, "rolemap", run_dependencies=False)
     show_the_first_page()
     end_sessions_on_the_server()
+    owners_edit_no_vault()
     logger.info("ccas.vault upgraded to 1005: vault pages reachable under their own check")
 
 
@@ -47,3 +48,21 @@ def end_sessions_on_the_server():
 
     install(api.portal.get_tool("acl_users"))
     logger.info("ccas.vault 1005: sessions and tokens end on the server")
+
+
+def owners_edit_no_vault():
+    """Decision 0034: ``Modify portal content`` on a vault is held by nobody (the person
+    edited their GED person ids through Plone's edit form); set on every vault."""
+    from ccas.vault import roles
+
+    workflow = api.portal.get_tool("portal_workflow")["ccas_vault_workflow"]
+    permission = "Modify portal content"
+    for state in workflow.states.objectValues():
+        info = state.getPermissionInfo(permission)
+        if roles.VAULT_OWNER in info["roles"]:
+            kept = [role for role in info["roles"] if role != roles.VAULT_OWNER]
+            state.setPermission(permission, info["acquired"], kept)
+    catalog = api.portal.get_tool("portal_catalog")
+    for brain in catalog.unrestrictedSearchResults(portal_type="Vault"):
+        workflow.updateRoleMappingsFor(brain._unrestrictedGetObject())
+    logger.info("ccas.vault 1005: no vault is editable through Plone's forms")
