@@ -20,6 +20,9 @@ from io import BytesIO
 from PIL import Image
 from PIL import ImageFile
 from plone import api
+from public_skin import form_token
+from public_skin import skin
+from public_skin import skin_session
 from pypdf import PdfWriter
 from pypdf.generic import ArrayObject
 from pypdf.generic import DecodedStreamObject
@@ -309,6 +312,40 @@ def test_the_ged_letter_title_with_a_lone_surrogate_is_a_400(vault, http):
     assert response.status_code == 400, response.text
     assert "title" in response.json()["error"]["fields"]
     assert receipts.all_receipts() == []
+    before.assert_unchanged()
+
+
+@pytest.mark.parametrize(
+    "title, message",
+    [
+        ("a" * 100_000, "Le nom est trop long."),
+        ("nul\x00byte", "Le nom contient des caractères interdits."),
+    ],
+    ids=["100k", "nul"],
+)
+def test_the_skin_add_form_refuses_a_name_too_long_or_not_text(
+    vault, functional_portal, title, message
+):
+    session = skin_session(functional_portal, "jdupont")
+    page = session.get(skin(functional_portal, "ajouter"), timeout=60)
+    token = form_token(page.text)
+    before = Snapshot(vault)
+    answer = session.post(
+        skin(functional_portal, "ajouter"),
+        data={
+            "form.submitted": "1",
+            "_authenticator": token,
+            "document_type": "rib",
+            "title": title,
+        },
+        files={"file": ("rib.pdf", pdf_bytes(), "application/pdf")},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 400, answer.text[:500]
+    assert 'id="title-error"' in answer.text and message in answer.text
+    assert len(answer.text) < 90_000  # the 100,000 characters are not sent back
+    assert "Traceback" not in answer.text
     before.assert_unchanged()
 
 

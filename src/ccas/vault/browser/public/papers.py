@@ -8,6 +8,7 @@ from AccessControl import Unauthorized
 from Acquisition import aq_base
 from ccas.vault import _
 from ccas.vault import clock
+from ccas.vault import input_limits
 from ccas.vault import permissions
 from ccas.vault.api import documents
 from ccas.vault.api.errors import VaultError
@@ -205,6 +206,18 @@ def _read(upload):
     return upload.read()
 
 
+def _title_error(title):
+    """The message for a paper's name too long or not text (decision 0038), else ``None``."""
+    problem = input_limits.text_problem(title, input_limits.max_length("title"))
+    if problem is None:
+        return None
+    if problem is input_limits.BAD_CHARACTERS:
+        return _(
+            "The name holds characters that are not allowed. Type it again, without copy-paste."
+        )
+    return _("The name is too long. Write a shorter name.")
+
+
 def parse_date(text):
     """``2026-11-23`` (date input) or ``23/11/2026``; ``None`` when empty; ``ValueError``."""
     text = (text or "").strip()
@@ -323,6 +336,10 @@ class AddPaperPage(UploadForm):
         values = self.values
         if info is None or not info.enabled:
             self.errors["document_type"] = _("Choose the type of paper in the list.")
+        title_error = _title_error(values["title"])
+        if title_error:
+            self.errors["title"] = title_error
+            values["title"] = values["title"][: input_limits.max_length("title")]
         try:
             issued = parse_date(values["issued"])
         except ValueError:
