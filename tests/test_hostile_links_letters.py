@@ -241,7 +241,7 @@ def test_a_partner_agent_neither_lists_nor_discards_parked_letters(parked):
     )
     assert discard.status_code in (401, 403), discard.text
     letters_page = page("partenaire-caf", f"{base}/@@courriers-en-attente")
-    assert letters_page.status_code != 200
+    assert letters_page.status_code in (302, 401, 403), letters_page.status_code
     assert "GED-2026-0001" not in letters_page.text
     home = page("partenaire-caf", f"{base}/@@accueil-agent")
     assert home.status_code == 200
@@ -269,6 +269,36 @@ def test_a_refused_page_names_the_agent_and_is_not_a_refused_file(vault, functio
     assert "Un fichier a été refusé" not in told.text
     assert "Curieux" in told.text
     assert "pas pu ouvrir une page de votre coffre : accès refusé" in told.text
+
+
+def test_old_refused_pages_read_the_same_and_a_refused_file_stays_a_refused_file(
+    vault, functional_portal
+):
+    """Entries written before the fix (``refused`` with a url) are worded as a refused page;
+    a file refused at deposit keeps its own sentence."""
+    make_agent("curieux")
+    with acting_as("curieux"):
+        history.record(
+            fresh(vault), "refused", details={"url": "/coffres/x/prive", "method": "GET"}
+        )
+    transaction.commit()
+    refused_file = http(
+        "jdupont",
+        "POST",
+        f"{fresh(vault)['prive'].absolute_url()}/@deposit",
+        json={
+            "document_type": "attestation-caf",
+            "file": {
+                "filename": "cv.pdf",
+                "content_type": "application/pdf",
+                "data": base64.b64encode(b"MZ not a pdf").decode(),
+            },
+        },
+    )
+    assert refused_file.status_code == 400, refused_file.text
+    told = page("jdupont", skin(functional_portal, "historique")).text
+    assert "Curieux n'a pas pu ouvrir une page de votre coffre : accès refusé." in told
+    assert told.count("Un fichier a été refusé") == 1  # the deposit, only
 
 
 # --- the same attacks on make start's instance (subprocess, demo accounts, real clock) -----
