@@ -400,3 +400,77 @@ def test_a_workspace_group_is_not_patched(world, login_name, method):
     transaction.begin()
     members = api.user.get_users(groupname=group_id)
     assert "gestion" not in {member.getId() for member in members}
+
+
+# --- item 1: who corrects the identity and the GED ids, traced ------------------------------
+
+
+def identity_url(world):
+    return (
+        f"{world['portal'].absolute_url()}/++api++/coffres/{world['vault'].getId()}/@vault-identity"
+    )
+
+
+def help_account(world, agent="aidant"):
+    """A mandate in force with the account-help scope for ``agent`` (a CCAS agent)."""
+    active_mandate(world["vault"], agents=(agent,), scopes=("account",))
+    transaction.commit()
+
+
+@pytest.mark.parametrize(
+    "login_name", ["jdupont", "aidant", "ged", "gestion", SITE_OWNER_NAME, None]
+)
+def test_the_identity_is_not_corrected_without_the_account_help_scope(world, login_name):
+    password = SITE_OWNER_PASSWORD if login_name == SITE_OWNER_NAME else PASSWORD
+    answer = api_session(login_name, password).patch(
+        identity_url(world), json={"ged_person_ids": ["GM-7"]}, timeout=60
+    )
+    assert answer.status_code in (401, 403), answer.text[:300]
+    transaction.begin()
+    assert list(world["vault"].ged_person_ids) == ["GED-DUPONT"]
+
+
+def test_the_person_does_not_correct_their_own_identity_even_with_the_scope(world):
+    make_agent("jdupont")  # the person is also an agent of the CCAS
+    help_account(world, agent="aidant")
+    answer = api_session("jdupont").patch(
+        identity_url(world), json={"ged_person_ids": ["GM-7"]}, timeout=60
+    )
+    assert answer.status_code == 403, answer.text[:300]
+
+
+def test_a_ccas_agent_with_the_account_help_scope_corrects_the_identity_traced(world):
+    from ccas.vault.api.vaults import find_vaults
+    from ccas.vault.history import api as history
+    from ccas.vault.letters.persons import vaults_of_ged_person
+
+    help_account(world)
+    answer = api_session("aidant").patch(
+        identity_url(world),
+        json={"ged_person_ids": ["GED-DUPONT", "GED-42"], "last_name": "Dupont-Moreau"},
+        timeout=60,
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    assert answer.json()["changed"] == ["ged_person_ids", "last_name"]
+    transaction.begin()
+    vault = world["vault"]
+    assert list(vault.ged_person_ids) == ["GED-DUPONT", "GED-42"]
+    assert vault.last_name == "Dupont-Moreau"
+    last = list(history.entries(vault))[-1]
+    assert (last.action, last.actor) == ("account_help", "aidant")
+    assert last.details["what"] == "identity"
+    assert last.details["last_name_before"] == "Dupont"
+    assert last.details["ged_person_ids_after"] == "GED-DUPONT, GED-42"
+    with api.env.adopt_roles(["Manager"]):
+        assert [v.getId() for v in vaults_of_ged_person("ged-42")] == [vault.getId()]
+    with api.env.adopt_user(username="accueil"):
+        found = find_vaults("Dupont-Moreau")
+    assert [item["id"] for item in found] == [vault.getId()]
+
+
+def test_a_bad_identity_is_a_400(world):
+    help_account(world)
+    for body in ({}, {"birth_date": "1800-01-01"}, {"ged_person_ids": [1, 2]}):
+        answer = api_session("aidant").patch(identity_url(world), json=body, timeout=60)
+        assert answer.status_code == 400, answer.text[:300]
+        assert answer.json()["error"]["message_fr"]
