@@ -267,7 +267,7 @@ def test_a_refused_page_names_the_agent_and_is_not_a_refused_file(vault, functio
     told = page("jdupont", skin(functional_portal, "historique"))
     assert told.status_code == 200
     assert "Un fichier a été refusé" not in told.text
-    assert "Curieux" in told.text
+    assert "Curieux (CCAS) n'a pas pu ouvrir une page de votre coffre : accès refusé." in told.text
     assert "pas pu ouvrir une page de votre coffre : accès refusé" in told.text
 
 
