@@ -76,6 +76,16 @@ def can_log_in(portal, login, password):
     return portal.acl_users.authenticate(login, password, portal.REQUEST) is not None
 
 
+def printed_code(vault, texts):
+    """A printed code as the person types it: the paper's code (the agent saw it), then the
+    second part sent by SMS to the person's phone (decision 0035)."""
+    with acting_as("aidant"):
+        answer = recovery.start_assisted_reset(vault, "print")
+    assert answer["second_part"] == "sms"
+    part = re.search(r": ([A-Z0-9]{4})\b", texts[-1][1]).group(1)
+    return answer["code"] + part
+
+
 def token_of(mail):
     return re.search(r"jeton=([A-Za-z0-9_-]+)", mail[2]).group(1)
 
@@ -270,10 +280,9 @@ def test_assisted_reset_by_sms_the_agent_never_sees_the_code(portal, vault, text
     assert dict(help_line.details)["route"] == "code_sms"
 
 
-def test_a_printed_code_needs_the_date_of_birth_and_never_logs_in(portal, vault):
+def test_a_printed_code_needs_the_date_of_birth_and_never_logs_in(portal, vault, texts):
     active_mandate(vault, agents=("aidant",), scopes=("account",))
-    with acting_as("aidant"):
-        code = recovery.start_assisted_reset(vault, "print")["code"]
+    code = printed_code(vault, texts)
     assert not can_log_in(portal, "jdupont", code)
     with acting_as("aidant"), pytest.raises(RecoveryRefused) as refused:
         recovery.set_password_with(code, NEW, login="jdupont", birth_date=BORN, address=HERE)
@@ -294,11 +303,10 @@ def test_a_printed_code_needs_the_date_of_birth_and_never_logs_in(portal, vault)
     assert "déjà servi" in refused.value.message_fr
 
 
-def test_a_code_lasts_24_hours_and_a_new_one_ends_the_old(portal, vault, frozen):
+def test_a_code_lasts_24_hours_and_a_new_one_ends_the_old(portal, vault, frozen, texts):
     active_mandate(vault, agents=("aidant",), scopes=("account",))
-    with acting_as("aidant"):
-        first = recovery.start_assisted_reset(vault, "print")["code"]
-        second = recovery.start_assisted_reset(vault, "print")["code"]
+    first = printed_code(vault, texts)
+    second = printed_code(vault, texts)
     with acting_as(None), pytest.raises(RecoveryRefused) as refused:
         recovery.set_password_with(first, NEW, login="jdupont", birth_date=BORN, address=HERE)
     assert refused.value.code == "expired"
@@ -308,10 +316,9 @@ def test_a_code_lasts_24_hours_and_a_new_one_ends_the_old(portal, vault, frozen)
     assert refused.value.code == "expired"
 
 
-def test_setting_a_password_ends_every_other_pending_reset(portal, vault, mails):
+def test_setting_a_password_ends_every_other_pending_reset(portal, vault, mails, texts):
     active_mandate(vault, agents=("aidant",), scopes=("account",))
-    with acting_as("aidant"):
-        code = recovery.start_assisted_reset(vault, "print")["code"]
+    code = printed_code(vault, texts)
     with acting_as(None):
         recovery.start_email_reset("jdupont", address=HERE)
         recovery.set_password_with(token_of(mails[0]), NEW, address=HERE)
@@ -356,10 +363,9 @@ def test_a_short_password_is_refused_with_a_sentence(portal, vault, mails):
         recovery.set_password_with(token_of(mails[0]), NEW, address=HERE)
 
 
-def test_the_person_is_told_when_the_password_changed(portal, vault, mails):
+def test_the_person_is_told_when_the_password_changed(portal, vault, mails, texts):
     active_mandate(vault, agents=("aidant",), scopes=("account",))
-    with acting_as("aidant"):
-        code = recovery.start_assisted_reset(vault, "print")["code"]
+    code = printed_code(vault, texts)
     with acting_as(None):
         recovery.set_password_with(code, NEW, login="jdupont", birth_date=BORN, address=HERE)
     ((to, subject, body),) = mails
@@ -367,10 +373,9 @@ def test_the_person_is_told_when_the_password_changed(portal, vault, mails):
     assert "venez vite à l'accueil du CCAS" in body or "accueil du CCAS" in body
 
 
-def test_indicators_count_started_and_completed_per_route(portal, vault, mails):
+def test_indicators_count_started_and_completed_per_route(portal, vault, mails, texts):
     active_mandate(vault, agents=("aidant",), scopes=("account",))
-    with acting_as("aidant"):
-        code = recovery.start_assisted_reset(vault, "print")["code"]
+    code = printed_code(vault, texts)
     with acting_as(None):
         recovery.set_password_with(code, NEW, login="jdupont", birth_date=BORN, address=HERE)
         recovery.start_email_reset("jdupont", address=HERE)
@@ -464,7 +469,7 @@ def test_rest_email_route_answers_the_same_for_everybody(site, request_factory, 
     assert len(mails) == 1
 
 
-def test_rest_assisted_reset_then_code(site, request_factory):
+def test_rest_assisted_reset_then_code(site, request_factory, sms):
     vault_url = "coffres/" + api.portal.get()["coffres"].objectIds()[0]
     refused = request_factory().post(f"{vault_url}/@assisted-reset", json={"delivery": "print"})
     assert refused.status_code == 401
@@ -472,7 +477,12 @@ def test_rest_assisted_reset_then_code(site, request_factory):
     answer = agent.post(f"{vault_url}/@assisted-reset", json={"delivery": "print"})
     assert answer.status_code == 201, answer.text
     code = answer.json()["code"]
+    assert answer.json()["second_part"] == "sms"  # the person has a phone (decision 0035)
     body = {"route": "code", "login": "jdupont", "code": code, "new_password": NEW}
+    alone = request_factory().post("@password-reset", json={**body, "birth_date": "1980-05-17"})
+    assert alone.status_code == 400, "the agent's printed code alone chose the password"
+    ((_phone, text),) = sms.sent
+    body["code"] = code + re.search(r": ([A-Z0-9]{4})\b", text).group(1)
     wrong = request_factory().post("@password-reset", json={**body, "birth_date": "1999-01-01"})
     assert wrong.status_code == 400
     assert wrong.json()["error"]["message_fr"].startswith("Ce code ne marche pas.")

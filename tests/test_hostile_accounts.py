@@ -13,8 +13,11 @@ Every request goes to the functional layer's server (C security implementation).
 
 from Acquisition import aq_base
 from ccas.vault.account import recovery
+from ccas.vault.account.notices import notices as pending_notices
 from ccas.vault.bruteforce import throttle
+from ccas.vault.history import api as history
 from plone import api
+from vaults import active_mandate
 from vaults import consent_as_owner
 from vaults import make_agent
 from vaults import make_user
@@ -190,6 +193,104 @@ def test_the_zmi_user_password_form_of_a_manager_is_refused_too(functional_porta
     assert answer.status_code == 403, answer.status_code
     forget_login_failures()
     assert not can_log_in(functional_portal, "jdupont", NEW)
+
+
+# --- item 7: the agent's printed code alone does not choose the person's password ---------
+
+
+def helped_person(portal, **contact):
+    make_agent("accueil")
+    make_agent("aidant")
+    vault = consent_as_owner(open_vault_as("accueil", "jdupont", **contact))
+    active_mandate(vault, agents=("aidant",), scopes=("account",))
+    transaction.commit()
+    return vault
+
+
+def agent_prints_a_code(portal, vault):
+    answer = requests.post(
+        f"{vault.absolute_url()}/@assisted-reset",
+        json={"delivery": "print"},
+        headers=JSON,
+        auth=("aidant", PASSWORD),
+        timeout=60,
+    )
+    assert answer.status_code == 201, answer.text[:300]
+    return answer.json()
+
+
+def reset_with_code(portal, code, birth_date="1980-05-17", password=NEW):
+    return requests.post(
+        f"{site_url(portal)}/@password-reset",
+        json={
+            "route": "code",
+            "login": "jdupont",
+            "code": code,
+            "birth_date": birth_date,
+            "new_password": password,
+        },
+        headers=JSON,
+        timeout=60,
+    )
+
+
+def test_the_agent_with_the_printed_code_and_the_birth_date_cannot_choose_the_password(
+    functional_portal, sms
+):
+    vault = helped_person(functional_portal, phone="0612345678", contact_channel="sms")
+    printed = agent_prints_a_code(functional_portal, vault)
+    # the agent sees the date of birth in @my-vaults and completes the reset anonymously
+    mine = requests.get(
+        f"{site_url(functional_portal)}/coffres/@my-vaults",
+        headers=JSON,
+        auth=("aidant", PASSWORD),
+        timeout=60,
+    )
+    assert "1980-05-17" in mine.text
+    for code in (printed["code"], printed["code"] + "AAAA"):
+        answer = reset_with_code(functional_portal, code)
+        assert answer.status_code == 400, answer.text[:300]
+    forget_login_failures()
+    assert can_log_in(functional_portal, "jdupont", PASSWORD)
+    assert not can_log_in(functional_portal, "jdupont", NEW)
+    assert printed["second_part"] == "sms" and printed["phone"].endswith("78")
+    # the SMS the person got (the agent saw the masked number only) holds the other part
+    ((phone, text),) = sms.sent
+    assert phone == "0612345678" and printed["code"] not in text
+    part = re.search(r": ([A-Z0-9]{4})\b", text).group(1)
+    assert part not in str(printed)
+
+
+def test_the_person_with_both_parts_chooses_and_is_told_and_the_old_sessions_end(
+    functional_portal, sms
+):
+    vault = helped_person(functional_portal, phone="0612345678", contact_channel="sms")
+    before = requests.post(
+        f"{site_url(functional_portal)}/@login",
+        json={"login": "jdupont", "password": PASSWORD},
+        headers=JSON,
+        timeout=60,
+    ).json()["token"]
+    printed = agent_prints_a_code(functional_portal, vault)
+    part = re.search(r": ([A-Z0-9]{4})\b", sms.sent[-1][1]).group(1)
+    answer = reset_with_code(functional_portal, printed["code"] + part)
+    assert answer.status_code == 200, answer.text[:300]
+    # the token of a session opened before the reset no longer reads anything (checked
+    # before logging in again: a JWT made in the same second would be the same string)
+    old = requests.get(
+        f"{site_url(functional_portal)}/@users/jdupont",
+        headers={**JSON, "Authorization": f"Bearer {before}"},
+        timeout=60,
+    )
+    assert old.status_code == 401, old.status_code
+    assert can_log_in(functional_portal, "jdupont", NEW)
+    # told: an SMS on the person's channel, and a notice in the vault
+    assert "mot de passe a été changé" in sms.sent[-1][1]
+    transaction.begin()
+    fresh = api.portal.get().unrestrictedTraverse("/".join(vault.getPhysicalPath()))
+    assert [n for n in pending_notices(fresh) if n.get("kind") == "password_changed"]
+    completed = [e for e in history.entries(fresh) if e.action == "password_reset_completed"]
+    assert dict(completed[-1].details)["started_by"] == "aidant"
 
 
 # --- item 14: opening vaults is not a failed login ------------------------------------------

@@ -69,6 +69,8 @@ KEEP = timedelta(days=7)  # ended resets are forgotten after this
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 8
+#: the printed code's second part, sent on the person's own channel (decision 0035)
+PART_LENGTH = 4
 
 #: rate-limited routes (``assist``: starts by agents, against SMS flooding)
 ROUTES = ("email", "questions", "code", "assist")
@@ -331,7 +333,9 @@ def _resets(vault):
     return resets
 
 
-def _new_reset(vault, route, lifetime, *, secret_hash, started_by="", delivery=""):
+def _new_reset(
+    vault, route, lifetime, *, secret_hash, started_by="", delivery="", part_hash="", part_to=""
+):
     now = _now()
     resets = _resets(vault)
     for old in list(resets):  # forget resets ended long ago
@@ -347,6 +351,9 @@ def _new_reset(vault, route, lifetime, *, secret_hash, started_by="", delivery="
         started_by=started_by,
         ended=None,  # "used" or "superseded"
     )
+    if part_hash:  # a printed code's second part, sent to the person (decision 0035)
+        reset["part_hash"] = part_hash
+        reset["part_to"] = part_to
     resets.append(reset)
     return reset
 
@@ -635,6 +642,14 @@ def start_assisted_reset(vault, delivery="sms"):
     check_not_locked("assist", vault.owner_login, "")
     attempt("assist", vault.owner_login, "")
     code = new_code()
+    # A printed code is seen by the agent: when the person has a phone or an e-mail
+    # address, a second part goes there and the code works only with it (decision 0035).
+    part, part_to = None, ""
+    if delivery == "print":
+        if getattr(vault, "phone", None):
+            part, part_to = new_part(), "sms"
+        elif getattr(vault, "email", None):
+            part, part_to = new_part(), "email"
     with as_system():
         _end_all(vault)  # a new code replaces any pending one
         reset = _new_reset(
@@ -644,13 +659,15 @@ def start_assisted_reset(vault, delivery="sms"):
             secret_hash=scrypt_hash(normalise_code(code)),
             started_by=agent.getId(),
             delivery=delivery,
+            part_hash=scrypt_hash(part) if part else "",
+            part_to=part_to,
         )
-    history.record(
-        vault,
-        "account_help",
-        actor=agent,
-        details={"route": f"code_{delivery}", "expires": reset["expires"]},
-    )
+    details = {"route": f"code_{delivery}", "expires": reset["expires"]}
+    if part_to:
+        details["second_part"] = part_to
+    history.record(vault, "account_help", actor=agent, details=details)
+    if part:
+        _send_second_part(vault, part, part_to)
     count(f"code_{delivery}", "started")
     result = AssistedReset(delivery=delivery, expires=reset["expires"])
     if delivery == "sms":
@@ -667,7 +684,34 @@ def start_assisted_reset(vault, delivery="sms"):
         result["phone"] = phone_masked(vault.phone)
     else:
         result["code"] = code
+        if part_to:
+            result["second_part"] = part_to
+            if part_to == "sms":
+                result["phone"] = phone_masked(vault.phone)
     return result
+
+
+def new_part():
+    """The second part of a printed code: 4 characters easy to read aloud."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(PART_LENGTH))
+
+
+SECOND_PART_TEXT = _(
+    "The CCAS gave you a code on paper to choose a new password. Write these 4 characters "
+    "after it: ${part}. Nobody at the CCAS knows them. If you did not ask, go to the CCAS."
+)
+
+
+def _send_second_part(vault, part, part_to):
+    from ccas.vault.notifications.mail import send_mail
+
+    language = getattr(vault, "preferred_language", "fr")
+    text = _message(SECOND_PART_TEXT, language, {"part": part})
+    if part_to == "sms":
+        send_secret_sms(vault.phone, text)
+    else:
+        subject = _message(_("Your code to choose a new password"), language)
+        send_mail(vault.email, subject, text + "\n")
 
 
 # --- the end: the person chooses the password ------------------------------------------
@@ -702,12 +746,23 @@ def _find_by_code(login, code, birth_date, address):
     wanted = normalise_code(code)
     if vault is not None and birth_date is not None and birth_date == vault.birth_date:
         for reset in reversed(_resets(vault)):
-            if reset["route"] == "code" and scrypt_matches(wanted, reset["hash"]):
+            if reset["route"] == "code" and _code_matches(wanted, reset):
                 return vault, reset
     else:
         scrypt_matches(wanted, _DUMMY_HASH)
     attempt("code", login, address)
     raise _refuse(WRONG_CODE)
+
+
+def _code_matches(wanted, reset):
+    """The code alone, or the printed code followed by its second part when it has one."""
+    part_hash = reset.get("part_hash")
+    if not part_hash:
+        return scrypt_matches(wanted, reset["hash"])
+    if len(wanted) != CODE_LENGTH + PART_LENGTH:
+        return False
+    printed = scrypt_matches(wanted[:CODE_LENGTH], reset["hash"])
+    return scrypt_matches(wanted[CODE_LENGTH:], part_hash) and printed
 
 
 def _usable(reset):
@@ -789,7 +844,8 @@ CHANGED_NOTICE = _(
 
 
 def _tell_password_changed(vault):
-    """Tell the person on their channel (or at next login) that the password changed."""
+    """Tell the person that the password changed: on their channel, and always in the vault
+    (a notice at the next login, decision 0035)."""
     from ccas.vault.account.notices import add_notice
     from ccas.vault.notifications.mail import send_mail
     from ccas.vault.notifications.sms import send_sms_after_commit
@@ -801,10 +857,12 @@ def _tell_password_changed(vault):
         send_mail(vault.email, _message(_("Your password was changed"), language), text + "\n")
     elif channel == "sms" and getattr(vault, "phone", None):
         send_sms_after_commit(vault.phone, text)
-    else:
-        add_notice(vault, text, kind="password_changed")
+    add_notice(vault, text, kind="password_changed")
 
 
 def is_code(text):
-    """Whether ``text`` looks like a one-time code (8 letters and digits) rather than a token."""
-    return bool(re.fullmatch(r"[A-Z0-9]{8}", normalise_code(text))) and len(text or "") <= 12
+    """Whether ``text`` looks like a one-time code (8 letters and digits, 12 with the printed
+    code's second part) rather than a token."""
+    return bool(re.fullmatch(r"[A-Z0-9]{8}(?:[A-Z0-9]{4})?", normalise_code(text))) and (
+        len(text or "") <= 18
+    )

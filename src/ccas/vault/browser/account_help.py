@@ -41,6 +41,10 @@ SHEET = {
     "keep": _("Keep this paper for yourself. Throw it away once your new password is chosen."),
     "print": _("Print this sheet"),
     "done": _("Done"),
+    "second_part": _(
+        "You also receive 4 characters by SMS or e-mail. Write them just after this code: "
+        "it works only with them."
+    ),
 }
 
 
