@@ -7,8 +7,10 @@ mandates in force (``workspace.sync_roster``, decision 0006).  plone.restapi's
 answer); and had it worked, a Manager would have put anyone in a space's roster without
 a mandate.  On the add-on's layer, ``PATCH`` and ``DELETE`` of a workspace group answer
 403 in the add-on's error shape, for everyone; other groups go to plone.restapi as before.
+Like the add-on's own writing services, a form posted from another site is refused first.
 """
 
+from ccas.vault.services.base import check_not_forged
 from ccas.vault.services.base import RequestError
 from plone.restapi.services.groups.delete import GroupsDelete
 from plone.restapi.services.groups.update import GroupsPatch
@@ -33,9 +35,13 @@ def is_workspace_group(context, group_id):
 
 class _Guard:
     def reply(self):
-        if len(self.params) == 1 and is_workspace_group(self.context, self.params[0]):
-            self.request.response.setStatus(REFUSED.status)
-            return REFUSED.as_dict()
+        try:
+            check_not_forged(self.request)  # a form posted from another site (decision 0026)
+            if len(self.params) == 1 and is_workspace_group(self.context, self.params[0]):
+                raise REFUSED
+        except RequestError as error:
+            self.request.response.setStatus(error.status)
+            return error.as_dict()
         return super().reply()
 
 
