@@ -2,7 +2,8 @@
 
 * Item 2 — a Site Administrator or a Manager cannot take a person's account over through
   Plone's user management: REST ``@users`` (password, e-mail, deletion), the
-  ``@@user-information`` form, the ZMI's ``manage_updatePassword``: each is refused 403 and
+  ``@@user-information`` form, the ZMI's ``manage_updatePassword``, ``@users/…/reset-password``
+  (old password, or the token of Plone's own reset tool): each is refused 403 and
   the person's password and e-mail stay as they were.  A staff account still changes.
 * Item 7 — the agent who starts an assisted reset holds the printed half of the code and
   sees the date of birth: that is not enough to choose the person's password.
@@ -193,6 +194,37 @@ def test_the_zmi_user_password_form_of_a_manager_is_refused_too(functional_porta
     assert answer.status_code == 403, answer.status_code
     forget_login_failures()
     assert not can_log_in(functional_portal, "jdupont", NEW)
+
+
+def test_plones_own_password_routes_do_not_change_a_persons_password_untraced(
+    functional_portal,
+):
+    """``POST @users/<id>/reset-password`` (old + new password) and Plone's reset tool's token
+    change the password outside the vault's history: only "Mon compte" and the recovery
+    routes (which trace it and tell the person) do."""
+    make_people(functional_portal)
+    own = requests.post(
+        f"{site_url(functional_portal)}/@users/jdupont/reset-password",
+        json={"old_password": PASSWORD, "new_password": NEW},
+        headers=JSON,
+        auth=("jdupont", PASSWORD),
+        timeout=60,
+    )
+    assert own.status_code == 403, (own.status_code, own.text[:300])
+    transaction.begin()
+    tool = api.portal.get_tool("portal_password_reset")
+    token = tool.requestReset("jdupont")["randomstring"]
+    transaction.commit()
+    by_token = requests.post(
+        f"{site_url(functional_portal)}/@users/jdupont/reset-password",
+        json={"reset_token": token, "new_password": NEW},
+        headers=JSON,
+        timeout=60,
+    )
+    assert by_token.status_code == 403, (by_token.status_code, by_token.text[:300])
+    forget_login_failures()
+    assert not can_log_in(functional_portal, "jdupont", NEW)
+    assert can_log_in(functional_portal, "jdupont", PASSWORD)
 
 
 # --- item 7: the agent's printed code alone does not choose the person's password ---------
