@@ -314,6 +314,8 @@ def _check_jpeg_complete(data: bytes) -> None:
         raise Refusal("malformed_image")
     pos = 2
     while True:
+        if pos >= size or data[pos] != 0xFF:  # a marker must follow: a cut or junk
+            raise Refusal("malformed_image")
         while pos < size and data[pos] == 0xFF:  # fill bytes before a marker
             pos += 1
         if pos >= size:
@@ -373,7 +375,7 @@ def _check_png_complete(data: bytes) -> None:
         if kind == b"IHDR" and header is None and length == 13:
             header = body
         elif kind == b"IDAT":
-            if header is None or inflater.eof:
+            if header is None or (inflater.eof and body):
                 raise Refusal("malformed_image")
             inflated += _inflate_counting(inflater, body)
         elif kind == b"IEND":
