@@ -276,11 +276,21 @@ def test_the_person_cannot_patch_the_identity_of_their_vault(world):
     assert (vault.last_name, str(vault.birth_date)) == ("Dupont", "1980-05-17")
 
 
-def test_the_vault_page_shows_the_person_no_edit_button(world):
-    vault = world["vault"]
-    page = skin_session(world["portal"], "jdupont").get(vault.absolute_url(), timeout=60)
-    assert page.status_code == 200
-    assert f"{vault.absolute_url()}/edit" not in page.text
+def test_the_pages_of_a_vault_show_the_person_no_plone_button(world):
+    person = skin_session(world["portal"], "jdupont")
+    for key, ob in world["objects"].items():
+        page = person.get(ob.absolute_url(), timeout=60)
+        assert page.status_code == 200, key
+        buttons = re.findall(r'href="[^"]*/(edit|folder_contents|delete_confirmation)\b', page.text)
+        assert buttons == [], (key, buttons)
+        assert 'id="edit-zone"' not in page.text, key  # Plone's toolbar
+
+
+def test_staff_keep_the_toolbar(world):
+    page = intranet_session(world["portal"], "accueil").get(
+        f"{world['portal'].absolute_url()}/@@personal-information", timeout=60
+    )
+    assert 'id="edit-zone"' in page.text
 
 
 def test_the_owner_still_patches_an_uncertified_papers_metadata(world):
@@ -474,3 +484,16 @@ def test_a_bad_identity_is_a_400(world):
         answer = api_session("aidant").patch(identity_url(world), json=body, timeout=60)
         assert answer.status_code == 400, answer.text[:300]
         assert answer.json()["error"]["message_fr"]
+
+
+def test_the_upgrade_takes_the_edit_right_away_from_owners_of_existing_vaults(world):
+    from ccas.vault.upgrades.v1005 import owners_edit_no_vault
+
+    vault = world["vault"]
+    workflow = api.portal.get_tool("portal_workflow")["ccas_vault_workflow"]
+    workflow.states["open"].setPermission("Modify portal content", 0, ["VaultOwner"])
+    workflow.updateRoleMappingsFor(vault)  # a site before 1005
+    assert api.user.has_permission("Modify portal content", username="jdupont", obj=vault)
+    owners_edit_no_vault()
+    assert not api.user.has_permission("Modify portal content", username="jdupont", obj=vault)
+    assert workflow.states["open"].getPermissionInfo("Modify portal content")["roles"] == []
