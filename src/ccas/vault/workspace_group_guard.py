@@ -18,7 +18,7 @@ from Products.CMFCore.utils import getToolByName
 
 
 PLUGIN_ID = "workspace_groups"
-REFUSED = RequestError(
+REFUSED = (
     403,
     "workspace_group",
     "The groups of a shared space follow its mandates: they are not edited here.",
@@ -38,7 +38,7 @@ class _Guard:
         try:
             check_not_forged(self.request)  # a form posted from another site (decision 0026)
             if len(self.params) == 1 and is_workspace_group(self.context, self.params[0]):
-                raise REFUSED
+                raise RequestError(*REFUSED)
         except RequestError as error:
             self.request.response.setStatus(error.status)
             return error.as_dict()
