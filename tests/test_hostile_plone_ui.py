@@ -113,11 +113,12 @@ def is_own_view_class(factory):
 
 
 def refused(answer):
-    """Refused: 403, 404, sent to log in (401, or a redirection to a login form), or 400
-    (a view that needs more of the path, such as ``images``, gives nothing)."""
+    """Refused: 403, 404, sent to log in (401, or a redirection to a login form), sent to
+    the person's own pages (``/mon-coffre``), or 400 (a view that needs more of the path,
+    such as ``images``, gives nothing)."""
     location = answer.headers.get("Location", "")
     return answer.status_code in (400, 401, 403, 404) or (
-        answer.status_code in (302, 303) and re.search(r"login|connexion", location)
+        answer.status_code in (302, 303) and re.search(r"login|connexion|/mon-coffre$", location)
     )
 
 
@@ -331,6 +332,16 @@ def test_the_person_reaches_no_plone_view_of_the_site(world):
     for name in NAMED_SITE_VIEWS:
         answer = person.get(f"{portal.absolute_url()}/{name}", timeout=60, allow_redirects=False)
         assert refused(answer), (name, answer.status_code)
+
+
+def test_the_person_is_sent_to_their_own_pages(world):
+    portal = world["portal"]
+    person = skin_session(portal, "jdupont")
+    for url in (f"{portal.absolute_url()}/@@dashboard", f"{world['paper'].absolute_url()}/@@edit"):
+        answer = person.get(url, timeout=60, allow_redirects=False)
+        assert answer.headers.get("Location") == skin(portal), (url, answer.status_code)
+        landed = person.get(url, timeout=60)
+        assert landed.status_code == 200 and landed.url.startswith(skin(portal)), landed.url
 
 
 def test_staff_keep_plones_site_ui(world):

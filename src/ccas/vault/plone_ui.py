@@ -25,8 +25,9 @@ themselves (the vault gives *Modify portal content* to nobody, so ``PATCH`` of a
 refused; an owner's ``PATCH`` of an uncertified paper's metadata still works).
 Static resources are not views and are left alone.
 
-The refusal is ``Forbidden`` (403): refusals inside a vault are recorded in its history
-for agents (``refusals.py``); the person reads the site's French "access refused" page.
+The refusal is ``Forbidden`` (403) for staff: refusals inside a vault are recorded in its
+history for agents (``refusals.py``).  The person is sent (302) to their own pages,
+``/mon-coffre``, in their language, rather than to Plone's English error page.
 """
 
 from AccessControl import getSecurityManager
@@ -35,14 +36,17 @@ from Acquisition import aq_inner
 from Acquisition import aq_parent
 from ccas.vault import roles
 from ccas.vault.content.markers import IVaultContent
+from plone import api
 from plone.app.content.browser.vocabulary import PERMISSIONS as VOCABULARY_PERMISSIONS
 from plone.rest.interfaces import IService
 from zExceptions import Forbidden
+from zExceptions import Redirect
 from zope.browserresource.interfaces import IResource
 from zope.publisher.interfaces.browser import IBrowserView
 
 
 OWN_PACKAGE = "ccas."
+SKIN = "mon-coffre"  # the person's pages (browser/public)
 #: Plone's views still published on the vaults' content: the default view (guarded and
 #: traced by the add-on: ``subscribers.record_view``, the workflow's View permission).
 ALLOWED_ON_VAULTS = frozenset({"view"})
@@ -134,9 +138,11 @@ def refuse_plone_ui(event):
     name = name.removeprefix("@@")
     if name in ALLOWED_FOR_PERSONS or is_own_view(request["PUBLISHED"]):
         return
-    if IVaultContent.providedBy(context):
-        if name in ALLOWED_ON_VAULTS:
-            return
-        raise Forbidden(REFUSAL)
+    on_vault = IVaultContent.providedBy(context)
+    if on_vault and name in ALLOWED_ON_VAULTS:
+        return
     if is_person(getSecurityManager().getUser()):
+        # the person's pages are the skin's, in French: sent there, not to a Plone error page
+        raise Redirect(f"{api.portal.get().absolute_url()}/{SKIN}")
+    if on_vault:
         raise Forbidden(REFUSAL)
