@@ -13,7 +13,7 @@ few methods of two PAS plugins; this module guards them:
 * the login: ``ZODBUserManager.updateUser`` (a login name that changes);
 * the account itself: ``ZODBUserManager.removeUser`` (deleting it, then
   creating it again with a password of one's choice);
-* the e-mail and phone properties: ``ZODBMutablePropertyProvider.setPropertiesForUser``
+* the e-mail, phone and name properties: ``ZODBMutablePropertyProvider.setPropertiesForUser``
   (only when their value changes: Plone writes ``login_time`` at each login).
 
 For the account of a person who owns a vault (the directory's owner index),
@@ -39,8 +39,19 @@ logger = logging.getLogger("ccas.vault.account")
 
 _OWN_ROUTE = ContextVar("ccas_vault_own_account_route", default=None)
 
-#: member properties that reach the person (recovery mail, SMS)
-GUARDED_PROPERTIES = ("email", "phone", "mobile", "mobile_phone", "telephone")
+#: member properties that reach the person (recovery mail, SMS) or name them to others
+#: (the name shown to agents and in the history: PATCH @users fullname, hostile suite)
+GUARDED_PROPERTIES = (
+    "email",
+    "phone",
+    "mobile",
+    "mobile_phone",
+    "telephone",
+    "fullname",
+    "location",
+    "description",
+    "home_page",
+)
 
 REFUSED = (
     "The account of a person who owns a vault changes only through the person's own pages "

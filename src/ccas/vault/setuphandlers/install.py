@@ -30,8 +30,15 @@ class HiddenProfiles:
         return []
 
 
+#: Plone permissions nobody holds inside the vaults, whatever their rank: none of the vault
+#: workflows manages them, so they would be acquired from the site root (Manager, Site
+#: Administrator: ``@aliases`` written on a person's paper, found by the hostile suite).
+NOBODY_INSIDE = ("Manage Context Aliases",)
+
+
 def ensure_vault_directory(portal):
-    """Create ``/coffres`` if missing and define the local roles on it."""
+    """Create ``/coffres`` if missing, define the local roles on it and take
+    :data:`NOBODY_INSIDE` from everyone there."""
     directory = portal.get(VAULT_DIRECTORY_ID)
     if directory is None:
         with as_system():
@@ -42,6 +49,8 @@ def ensure_vault_directory(portal):
     for role in roles.LOCAL_ROLES:
         if role not in defined:
             directory._addRole(role)
+    for permission in NOBODY_INSIDE:
+        directory.manage_permission(permission, roles=[], acquire=False)
     return directory
 
 
