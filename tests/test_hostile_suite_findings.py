@@ -1,4 +1,6 @@
-"""What the hostile suite still found once items 1-15 of issue 19 were fixed (tests/test_hostile_suite.py).
+"""What the hostile suite still found once items 1-15 of issue 19 were fixed.
+
+(tests/test_hostile_suite.py)
 
 * Plone's undo log (``@transactions``) names the objects each transaction changed — a
   person's papers included: administrators only, never a person, an agent or the GED.

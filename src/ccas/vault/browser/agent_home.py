@@ -194,8 +194,6 @@ class AgentHomeView(BrowserView):
             "identity_check_url": (
                 f"{vault_url}/@@identity-check" if CONSULT in item["scopes"] else ""
             ),
-            "account_help_url": (
-                f"{vault_url}/@@aide-compte" if ACCOUNT in item["scopes"] else ""
-            ),
+            "account_help_url": (f"{vault_url}/@@aide-compte" if ACCOUNT in item["scopes"] else ""),
             "next": appointment_row(upcoming[0]) if upcoming else None,
         }
