@@ -22,6 +22,7 @@ Each test prints its wall-clock duration (``JOURNEY <name>: <seconds> s``), for 
 closing note of issue 17.
 """
 
+from ccas.vault.browser.public.owner_pages import MONTHS_FR
 from datetime import datetime
 from datetime import timedelta
 from io import BytesIO
@@ -41,20 +42,6 @@ pytestmark = pytest.mark.slow
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 PARIS = ZoneInfo("Europe/Paris")
-MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 DEMO_PASSWORD = "demo"
 
 

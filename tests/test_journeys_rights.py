@@ -23,6 +23,7 @@ the actor really uses it (the GED), or where the product offers nothing else
 Each test prints its wall-clock duration.
 """
 
+from ccas.vault.browser.public.owner_pages import MONTHS_FR
 from datetime import datetime
 from datetime import time as day_time
 from datetime import timedelta
@@ -63,25 +64,9 @@ def today():
     return datetime.now(PARIS).date()
 
 
-FRENCH_MONTHS = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-]
-
-
 def words(day):
     """``14 décembre 2026``."""
-    return f"{day.day} {FRENCH_MONTHS[day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS_FR[day.month - 1]} {day.year}"
 
 
 @contextlib.contextmanager
