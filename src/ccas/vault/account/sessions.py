@@ -27,6 +27,7 @@ agent's rights on the vault are computed at every request.
 from AccessControl import getSecurityManager
 from AccessControl.class_init import InitializeClass
 from BTrees.OOBTree import OOBTree
+from ccas.vault import pas_plugins
 from plone.keyring.interfaces import IKeyManager
 from plone.keyring.keyring import Keyring
 from plone.protect.interfaces import IDisableCSRFProtection
@@ -171,15 +172,13 @@ def install(pas):
         plugin.store_tokens = True
         if plugin._tokens is None:
             plugin._tokens = OOBTree()
-    if PLUGIN_ID not in pas.objectIds():
-        pas._setObject(PLUGIN_ID, SessionEnder(PLUGIN_ID, "Sessions end on logout (ccas.vault)"))
-    plugins = pas.plugins
-    if PLUGIN_ID not in plugins.listPluginIds(ICredentialsResetPlugin):
-        plugins.activatePlugin(ICredentialsResetPlugin, PLUGIN_ID)
-    while plugins.listPluginIds(ICredentialsResetPlugin)[0] != PLUGIN_ID:
-        plugins.movePluginsUp(ICredentialsResetPlugin, [PLUGIN_ID])
+    pas_plugins.install_first(
+        pas,
+        PLUGIN_ID,
+        lambda: SessionEnder(PLUGIN_ID, "Sessions end on logout (ccas.vault)"),
+        ICredentialsResetPlugin,
+    )
 
 
 def uninstall(pas):
-    if PLUGIN_ID in pas.objectIds():
-        pas._delObject(PLUGIN_ID)
+    pas_plugins.remove(pas, PLUGIN_ID)

@@ -25,6 +25,7 @@ from AccessControl.class_init import InitializeClass
 from Acquisition import aq_base
 from Acquisition import aq_inner
 from Acquisition import aq_parent
+from ccas.vault import pas_plugins
 from ccas.vault.account.recovery import client_address
 from ccas.vault.bruteforce import throttle
 from Products.PluggableAuthService.interfaces.plugins import IAuthenticationPlugin
@@ -169,15 +170,13 @@ def after_request(event):
 
 def install(pas):
     """Add the plugin to ``pas`` as the first authentication plugin."""
-    if PLUGIN_ID not in pas.objectIds():
-        pas._setObject(PLUGIN_ID, LoginThrottle(PLUGIN_ID, "Login attempts (ccas.vault)"))
-    plugins = pas.plugins
-    if PLUGIN_ID not in plugins.listPluginIds(IAuthenticationPlugin):
-        plugins.activatePlugin(IAuthenticationPlugin, PLUGIN_ID)
-    while plugins.listPluginIds(IAuthenticationPlugin)[0] != PLUGIN_ID:
-        plugins.movePluginsUp(IAuthenticationPlugin, [PLUGIN_ID])
+    pas_plugins.install_first(
+        pas,
+        PLUGIN_ID,
+        lambda: LoginThrottle(PLUGIN_ID, "Login attempts (ccas.vault)"),
+        IAuthenticationPlugin,
+    )
 
 
 def uninstall(pas):
-    if PLUGIN_ID in pas.objectIds():
-        pas._delObject(PLUGIN_ID)
+    pas_plugins.remove(pas, PLUGIN_ID)
