@@ -100,6 +100,7 @@ setup(
             "ccas-vault-history-verify = ccas.vault.history.verify:main",
             "ccas-vault-clock = ccas.vault.clock:main",
             "ccas-vault-integrity = ccas.vault.certification.integrity:main",
+            "ccas-vault-check = ccas.vault.check:main",
             "ccas-vault-keys = ccas.vault.scripts.keys:main",
             "ccas-vault-ged-import = ccas.vault.scripts.ged_import:main",
             "ccas-vault-sign-queue = ccas.vault.certification.signing_queue:main",
