@@ -3,6 +3,8 @@
 from ccas.vault.testing import CCAS_VAULT_FUNCTIONAL_TESTING
 from ccas.vault.testing import CCAS_VAULT_INTEGRATION_TESTING
 from datetime import datetime
+from journeys import browser  # noqa: F401 (the journeys' Chromium, a fixture)
+from journeys import stopwatch  # noqa: F401 (a fixture)
 from matrix_layer import MATRIX_FUNCTIONAL_TESTING
 from pytest_plone import fixtures_factory
 import pytest

@@ -18,98 +18,38 @@ the pages did (the paper's SHA-256).
    code from "Mon accueil"; the person chooses a new password on the phone; the agent
    never sees it, the old one stops working.
 
-Each test prints its wall-clock duration (``JOURNEY <name>: <seconds> s``), for the
+Each test prints its wall-clock duration (``[journey timing] <name>: <seconds> s``), for the
 closing note of issue 17.
 """
 
-from ccas.vault.browser.public.owner_pages import MONTHS_FR
-from datetime import datetime
 from datetime import timedelta
 from io import BytesIO
-from servers import CHROMIUM
-from servers import CHROMIUM_ARGS
+from journeys import desktop
+from journeys import PASSWORD
+from journeys import person_login
+from journeys import phone
+from journeys import staff_login
+from journeys import text_of
+from journeys import today
+from journeys import words
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 import hashlib
 import pytest
 import re
-import time
 
 
-pytestmark = pytest.mark.slow
-
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-PARIS = ZoneInfo("Europe/Paris")
-DEMO_PASSWORD = "demo"
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stopwatch")]
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def journey_timing(request, capsys):
-    """Print the journey's wall-clock duration, even under ``-q`` (for the lead's report)."""
-    start = time.monotonic()
-    yield
-    seconds = time.monotonic() - start
-    with capsys.disabled():
-        print(f"\nJOURNEY {request.node.name}: {seconds:.1f} s")
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def new_page(browser, viewport):
-    """A page in a fresh browser context (its own cookies): a phone or a desktop."""
-    phone = viewport == PHONE
-    context = browser.new_context(
-        viewport=viewport, locale="fr-FR", has_touch=phone, is_mobile=phone, accept_downloads=True
-    )
-    page = context.new_page()
-    page.set_default_timeout(30000)
-    return page
-
-
-def staff_login(page, site, login, password=DEMO_PASSWORD):
-    """Plone's login form, then "Mon accueil" from the site's menu."""
-    page.goto(f"{site.url}/login")
-    page.fill("#__ac_name", login)
-    page.fill("#__ac_password", password)
-    page.click("#buttons-login")
-    page.wait_for_load_state()
+def to_agent_home(page):
+    """ "Mon accueil" from the site's menu, as an agent reaches it after logging in."""
     page.get_by_role("link", name="Mon accueil").first.click()
     page.wait_for_load_state()
     assert page.inner_text("h1.documentFirstHeading") == "Mon accueil", page.url
-
-
-def person_login(page, site, login, password):
-    """The skin's login form on the phone; ``True`` when it let the person in."""
-    page.goto(f"{site.url}/mon-coffre/connexion")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_load_state()
-    return "/connexion" not in page.url
-
-
-def text_of(where, selector=None):
-    """What the person reads in ``where`` (a page: its ``main``; a locator) or in
-    ``selector`` inside it, non-breaking spaces as spaces."""
-    if selector is None and hasattr(where, "goto"):
-        selector = "main"
-    found = where.locator(selector) if selector else where
-    return found.inner_text().replace("\xa0", " ").replace("\u202f", " ")
 
 
 def jpeg(lines, size, background="white"):
@@ -201,15 +141,6 @@ def paper_as_owner(site, login, password, paper_url):
     return answer.json()
 
 
-def paris_today():
-    return datetime.now(PARIS).date()
-
-
-def day_words(value):
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS_FR[value.month - 1]} {value.year}"
-
-
 # --- 1. the reception agent opens a vault for a person with no e-mail --------------------
 
 NEW_LAST, NEW_FIRST, NEW_BIRTH = "Koné", "Fatou", "1991-04-17"
@@ -228,8 +159,9 @@ def test_reception_agent_opens_a_vault_for_a_person_without_email(real_site, bro
         jpeg(["REPUBLIQUE FRANCAISE", "CARTE NATIONALE D'IDENTITE", "KONE Fatou"], (856, 540))
     )
 
-    agent = new_page(browser, DESKTOP)
+    agent = desktop(browser)
     staff_login(agent, site, "accueil")
+    to_agent_home(agent)
     agent.click("#home-open-link")
     agent.wait_for_load_state()
     assert agent.locator("#opening-wizard").get_attribute("data-step") == "search"
@@ -296,7 +228,7 @@ def test_reception_agent_opens_a_vault_for_a_person_without_email(real_site, bro
     assert NEW_PASSWORD not in words
 
     # The person, at home, on a phone: the identity card is in "Mes papiers".
-    person = new_page(browser, PHONE)
+    person = phone(browser)
     assert person_login(person, site, NEW_LOGIN, NEW_PASSWORD), text_of(person)
     assert person.url.endswith("/mon-coffre/papiers"), person.url
     assert person.inner_text("h1") == "Mes papiers"
@@ -338,10 +270,10 @@ def test_person_photographs_prints_and_shares_a_payslip_then_stops_the_link(
             jpeg([f"BULLETIN DE PAIE - page {number}/2", "MARTIN Alice"], (620, 877), "ivory")
         )
         photos.append(str(path))
-    issued = paris_today() - timedelta(days=75)  # valid 3 months: expires in about 15 days
+    issued = today() - timedelta(days=75)  # valid 3 months: expires in about 15 days
 
-    person = new_page(browser, PHONE)
-    assert person_login(person, site, PERSON, DEMO_PASSWORD), text_of(person)
+    person = phone(browser)
+    assert person_login(person, site, PERSON, PASSWORD), text_of(person)
 
     # Two photos of the payslip → one paper
     person.locator("main").get_by_role("link", name="Ajouter un papier").click()
@@ -391,10 +323,10 @@ def test_person_photographs_prints_and_shares_a_payslip_then_stops_the_link(
     link = person.inner_text("#share-url").strip()
     code = person.inner_text("#share-code").strip()
     assert "/@@lien#" in link and re.fullmatch(r"\d{6}", code), (link, code)
-    assert day_words(paris_today() + timedelta(days=7)) in text_of(person)
+    assert words(today() + timedelta(days=7)) in text_of(person)
 
     # The CAF, in its own browser: the link, the code, the copy
-    caf = new_page(browser, DESKTOP)
+    caf = desktop(browser)
     caf.goto(link)
     caf.wait_for_selector("#code-form")
     caf.fill("#code", code)
@@ -431,7 +363,7 @@ def test_person_photographs_prints_and_shares_a_payslip_then_stops_the_link(
     assert caf.locator("#papers").count() == 0
 
     # Integrity: the paper served is the paper stored; the history in order
-    metadata = paper_as_owner(site, PERSON, DEMO_PASSWORD, paper_url)
+    metadata = paper_as_owner(site, PERSON, PASSWORD, paper_url)
     assert metadata["sha256"] == hashlib.sha256(original).hexdigest()
     actions = [action for action, _sentence in history_actions(person, site)]
     assert in_order(actions, ["deposit", "print", "share", "share_opened", "unshare"]), actions
@@ -448,8 +380,9 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     real_site, browser
 ):
     site = real_site
-    agent = new_page(browser, DESKTOP)
+    agent = desktop(browser)
     staff_login(agent, site, "travailleur")
+    to_agent_home(agent)
     row = agent.locator("#home-accompaniments-table tr", has_text="Bruno Diallo")
     assert "Aider pour le compte" in text_of(row)
     row.get_by_role("link", name="Aide pour le mot de passe").click()
@@ -466,7 +399,7 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     agent_pages = [agent.content()]
 
     # The person, on the phone, with the printed code and the date of birth
-    person = new_page(browser, PHONE)
+    person = phone(browser)
     person.goto(f"{site.url}/mon-coffre/connexion")
     person.get_by_role("link", name="J'ai oublié mon mot de passe").click()
     person.wait_for_load_state()
@@ -486,8 +419,8 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     assert person.inner_text("h1") == "Mes papiers"
 
     # The old password no longer opens the safe
-    other_phone = new_page(browser, PHONE)
-    assert not person_login(other_phone, site, HELPED, DEMO_PASSWORD)
+    other_phone = phone(browser)
+    assert not person_login(other_phone, site, HELPED, PASSWORD)
     assert other_phone.locator("#login-form").count() == 1
 
     # The agent's pages never show the new password

@@ -23,26 +23,27 @@ the actor really uses it (the GED), or where the product offers nothing else
 Each test prints its wall-clock duration.
 """
 
-from ccas.vault.browser.public.owner_pages import MONTHS_FR
 from datetime import datetime
 from datetime import time as day_time
 from datetime import timedelta
 from io import BytesIO
-from servers import CHROMIUM
-from servers import CHROMIUM_ARGS
-from zoneinfo import ZoneInfo
-import contextlib
+from journeys import chromium
+from journeys import desktop
+from journeys import PARIS
+from journeys import PASSWORD
+from journeys import person_login
+from journeys import phone
+from journeys import staff_login
+from journeys import text_of
+from journeys import today
+from journeys import words
 import pytest
 import re
 import time
 
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("stopwatch")]
 
-PARIS = ZoneInfo("Europe/Paris")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-PASSWORD = "demo"
 REFUSED = ("insufficient-privileges", "/login", "require_login")
 #: Seconds the tests give the in-process clock to act (it runs every few seconds).
 CLOCK_WAIT = 90
@@ -51,81 +52,13 @@ CLOCK_WAIT = 90
 # --- helpers ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def stopwatch(request, capsys):
-    """Print the test's wall-clock duration (the lead reports the journeys' timings)."""
-    start = time.monotonic()
-    yield
-    with capsys.disabled():
-        print(f"\n[journey timing] {request.node.name}: {time.monotonic() - start:.1f} s")
-
-
-def today():
-    return datetime.now(PARIS).date()
-
-
-def words(day):
-    """``14 décembre 2026``."""
-    return f"{day.day} {MONTHS_FR[day.month - 1]} {day.year}"
-
-
-@contextlib.contextmanager
-def chromium():
-    """Debian's Chromium, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def new_page(browser, viewport, **options):
-    context = browser.new_context(viewport=viewport, locale="fr-FR", **options)
-    page = context.new_page()
-    page.set_default_timeout(60000)
-    return page
-
-
-def phone(browser):
-    """The person's phone: a 390×844 touch screen."""
-    return new_page(browser, PHONE, has_touch=True, is_mobile=True)
-
-
-def desktop(browser):
-    """An agent's desktop: 1280×900."""
-    return new_page(browser, DESKTOP)
-
-
-def person_login(page, site, login, password=PASSWORD):
-    """The person logs in through ``/mon-coffre/connexion``."""
-    page.goto(f"{site.url}/mon-coffre/connexion")
-    page.fill("#login", login)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
-    page.wait_for_load_state()
-    assert "/connexion" not in page.url, page.inner_text("main")[:500]
-
-
 def skin(page, site, name, login=None):
     """Open ``/mon-coffre/<name>``; log in again first when the session ended (idle timeout)."""
     page.goto(f"{site.url}/mon-coffre/{name}")
     if "/connexion" in page.url and login:
-        person_login(page, site, login)
+        assert person_login(page, site, login)
         page.goto(f"{site.url}/mon-coffre/{name}")
     assert f"/mon-coffre/{name.split('?')[0]}" in page.url, page.url
-
-
-def staff_login(page, site, login, password=PASSWORD):
-    """An agent logs in through Plone's login form (``/ccas/login``)."""
-    page.goto(f"{site.url}/login")
-    page.fill("#__ac_name", login)
-    page.fill("#__ac_password", password)
-    page.click("#buttons-login")
-    page.wait_for_load_state()
-    assert "/login" not in page.url, page.inner_text("body")[:500]
 
 
 def refused(page, response):
@@ -135,10 +68,6 @@ def refused(page, response):
         or response.status in (401, 403, 404)
         or any(part in page.url for part in REFUSED)
     )
-
-
-def text_of(page, selector="main"):
-    return " ".join(page.inner_text(selector).replace("\xa0", " ").split())
 
 
 def pdf_file(title):
@@ -193,7 +122,7 @@ def mandate_journey(person_site, worker_site, login, first_name, last_name):
     private_title = f"Lettre privée de {first_name}"
     with chromium() as browser:
         person = phone(browser)
-        person_login(person, site, login)
+        assert person_login(person, site, login)
         # The person puts one paper in the shared space and one in the private space.
         add_paper(person, site, "bulletin-salaire", shared_title, "partage")
         add_paper(person, site, "avis-imposition", private_title, "prive")
@@ -311,9 +240,7 @@ def mandate_journey(person_site, worker_site, login, first_name, last_name):
             site.real_time()
 
 
-def test_3_a_person_signs_a_mandate_for_the_social_worker_who_loses_access_when_it_ends(
-    real_site, stopwatch
-):
+def test_3_a_person_signs_a_mandate_for_the_social_worker_who_loses_access_when_it_ends(real_site):
     mandate_journey(real_site, real_site, "mbenali", "Mohamed", "Benali")
 
 
@@ -366,9 +293,7 @@ def sealed_letters(site, login):
     )
 
 
-def test_4_the_ged_pushes_500_letters_and_a_vault_opened_later_receives_its_own(
-    real_site, stopwatch, capsys
-):
+def test_4_the_ged_pushes_500_letters_and_a_vault_opened_later_receives_its_own(real_site, capsys):
     site = real_site
     people = ["GED-1001"] * 240 + ["GED-1002"] * 240  # Alice Martin, Bruno Diallo
     people += ["GED-7701"] * 8 + ["GED-7702"] * 6 + ["GED-7703"] * 6  # no vault (yet)
@@ -448,7 +373,7 @@ def test_4_the_ged_pushes_500_letters_and_a_vault_opened_later_receives_its_own(
 
         # The person sees the letters on the phone, in "Courrier du CCAS".
         person = phone(browser)
-        person_login(person, site, NEWCOMER["login"], NEWCOMER["password"])
+        assert person_login(person, site, NEWCOMER["login"], NEWCOMER["password"])
         skin(person, site, "papiers")
         papers = text_of(person)
         for index, ged_id in enumerate(people):
@@ -516,9 +441,7 @@ def shown(value):
     return str(value)
 
 
-def test_5_the_records_manager_sets_the_caf_certificate_validity_reminders_follow(
-    real_site, smtp, stopwatch
-):
+def test_5_the_records_manager_sets_the_caf_certificate_validity_reminders_follow(real_site, smtp):
     from test_indicators import HAND
     from test_indicators import months as demo_months
 
@@ -582,7 +505,7 @@ def test_5_the_records_manager_sets_the_caf_certificate_validity_reminders_follo
 
         # Alice, on her phone: news by e-mail, then a new CAF certificate issued today.
         person = phone(browser)
-        person_login(person, site, "alice.martin")
+        assert person_login(person, site, "alice.martin")
         skin(person, site, "compte")
         person.check("#channel-email")
         person.locator("form", has=person.locator("#channel-email")).locator(
@@ -655,7 +578,7 @@ def closed_vaults(page, site, first, last):
 
 
 def test_7_a_person_closes_the_vault_after_the_export_a_week_later_only_a_tombstone_remains(
-    real_site, tmp_path, stopwatch
+    real_site, tmp_path
 ):
     import requests
     import zipfile
@@ -677,7 +600,7 @@ def test_7_a_person_closes_the_vault_after_the_export_a_week_later_only_a_tombst
 
         # The person, on the phone: the export first (a real zip with the papers), then close.
         person = phone(browser)
-        person_login(person, site, LEAVER["login"])
+        assert person_login(person, site, LEAVER["login"])
         skin(person, site, "fermer")
         with person.expect_download() as download:
             person.click("#download-export")
@@ -742,7 +665,7 @@ def test_7_a_person_closes_the_vault_after_the_export_a_week_later_only_a_tombst
 # --- 3 again, on make start-zeo's shape -------------------------------------------------------
 
 
-def test_3_on_zeo_the_person_on_client_1_the_worker_on_client_2(real_zeo_sites, stopwatch):
+def test_3_on_zeo_the_person_on_client_1_the_worker_on_client_2(real_zeo_sites):
     """Journey 3 on a ZEO server and two Zope clients: the person uses the first client
     (which runs the clock), the worker the second; both read the same now-file."""
     client1, client2 = real_zeo_sites
