@@ -104,20 +104,22 @@ def process(args, log, env=None, cwd=None, inherit=True):
 def zope_server(home, port, env=None, host="127.0.0.1", inherit=True):
     """Serve the instance in ``home`` with ``runwsgi``; yield its base URL
     (``env``, ``inherit``: see :func:`process`)."""
+    with zope_process(home, port, env=env, host=host, inherit=inherit) as (_proc, url, _logs):
+        yield url
+
+
+@contextlib.contextmanager
+def zope_process(home, port, env=None, host="127.0.0.1", inherit=True):
+    """:func:`zope_server`, yielding ``(process, base URL, logs)`` for tests that signal
+    the server or read its logs."""
     home = Path(home)
     log = home / "var" / "log" / "console.log"
+    logs = [log, home / "var" / "log" / "event.log"]
     args = [str(BIN / "runwsgi"), str(home / "etc" / "zope.ini")]
     with process(args, log, env=env, cwd=home, inherit=inherit) as proc:
         url = f"http://{host}:{port}"
-
-        wait_until(
-            lambda: answers_http(url + "/"),
-            timeout=180,
-            what=f"Zope on port {port}",
-            proc=proc,
-            logs=[log, home / "var" / "log" / "event.log"],
-        )
-        yield url
+        wait_until(lambda: answers_http(url + "/"), 180, f"Zope on port {port}", proc, logs)
+        yield proc, url, logs
 
 
 @contextlib.contextmanager

@@ -17,15 +17,14 @@ from datetime import datetime
 from datetime import timedelta
 from real_instance import deployer_env
 from real_instance import RealSite
-from servers import answers_http
 from servers import BIN
 from servers import free_port
 from servers import run
 from servers import tail
 from servers import wait_until
+from servers import zope_process
 from zoneinfo import ZoneInfo
 import base64
-import contextlib
 import csv
 import hashlib
 import io
@@ -86,32 +85,6 @@ class ClockSite(RealSite):
         return (self.home / "var" / "log" / "event.log").read_text(errors="replace")
 
 
-@contextlib.contextmanager
-def served(home, port, env):
-    """``runwsgi`` on the instance's ``zope.ini`` with exactly ``env``; yield the process."""
-    log = home / "var" / "log" / "console.log"
-    logs = [log, home / "var" / "log" / "event.log"]
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "runwsgi"), str(home / "etc" / "zope.ini")],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=home,
-        )
-    try:
-        wait_until(lambda: answers_http(f"http://127.0.0.1:{port}/"), 180, "Zope", proc, logs)
-        yield proc, logs
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """``make start``'s instance with a 2-second clock, a now-file and a GED drop folder."""
@@ -125,11 +98,9 @@ def site(tmp_path_factory):
     run(tool, "init", str(home), "--data", str(home / "filestorage"), "--port", str(port),
         "--clock-interval", str(INTERVAL), "--now-file", str(now_file), env=env)  # fmt: skip
     run(tool, "site", str(home), "--demo", env=env)
-    with served(home, port, deployer_env(CCAS_VAULT_GED_DROP_FOLDER=str(drop_folder))) as (
-        proc,
-        logs,
-    ):
-        yield ClockSite(home, f"http://127.0.0.1:{port}", now_file, logs, proc, drop_folder)
+    env = deployer_env(CCAS_VAULT_GED_DROP_FOLDER=str(drop_folder))
+    with zope_process(home, port, env=env, inherit=False) as (proc, url, logs):
+        yield ClockSite(home, url, now_file, logs, proc, drop_folder)
 
 
 @pytest.fixture(scope="module")
