@@ -1,6 +1,7 @@
 """Control reports: each agent's actions in a vault, matched against the mandate, flagged."""
 
 from AccessControl import Unauthorized
+from ccas.vault import refusals
 from ccas.vault import roles
 from ccas.vault.api import control_report
 from ccas.vault.api import mandates
@@ -218,6 +219,31 @@ def test_a_refused_download_is_recorded_and_flagged(site):
     with acting_as("jdupont"):
         rows = control_report.mandate_report(fresh(mandate))
     assert rows[-1]["status"] == "refused" and rows[-1]["flagged"]
+
+
+def test_a_user_refused_again_and_again_leaves_one_line_per_quiet_time(site):
+    """A script hammering a refused URL must not grow the person's history (refusals.QUIET)."""
+    vault, _ = site
+    paper = vault["prive"].objectValues()[0]
+    before = len(history.entries(fresh(vault)))
+    for _ in range(6):
+        assert get(paper.absolute_url(), "autre-agent").status_code in (302, 401, 403)
+        assert get(f"{paper.absolute_url()}/@@download", "autre-agent").status_code in (
+            302,
+            401,
+            403,
+        )
+    assert get(paper.absolute_url(), "travailleur").status_code in (302, 401, 403)
+    added = history.entries(fresh(vault))[before:]
+    assert [(entry.action, entry.actor) for entry in added] == [
+        ("access_refused", "autre-agent"),
+        ("access_refused", "travailleur"),
+    ]
+    assert added[0].details["quiet_minutes"] == "10"
+    assert refusals.recently_refused(fresh(vault), "autre-agent")
+    later = datetime.now(UTC) + refusals.QUIET + timedelta(seconds=1)
+    assert not refusals.recently_refused(fresh(vault), "autre-agent", now=later)
+    assert not refusals.recently_refused(fresh(vault), "jdupont")
 
 
 def test_an_agent_without_mandate_opening_a_paper_is_recorded(site):

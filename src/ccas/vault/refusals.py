@@ -26,6 +26,12 @@ Not covered: the vault's REST services (``VaultService``) catch
 ``Unauthorized`` themselves and answer 403 without going through the
 publisher's failure path; they record their own refusals where they need to.
 
+Repeats: one entry per user and vault per :data:`QUIET` (decision 0037).  A user
+refused again on the same vault within that time — a script hammering a URL, a
+page retried — is logged (``ccas.vault.refusals``), not written again: the first
+entry says so (``details["quiet_minutes"]``).  Without this, each refused request
+added a record to the person's history and to the database, for anyone logged in.
+
 Recording must never break a request: every error is logged and swallowed.
 """
 
@@ -33,7 +39,11 @@ from AccessControl import getSecurityManager
 from Acquisition import aq_chain
 from Acquisition import aq_inner
 from ccas.vault.history import api as history
+from ccas.vault.history.storage import get_history
 from ccas.vault.lookup import vault_of
+from datetime import datetime
+from datetime import timedelta
+from datetime import UTC
 from Products.CMFCore.interfaces import ISiteRoot
 from zExceptions import Forbidden
 from zExceptions import Unauthorized
@@ -44,6 +54,10 @@ import transaction
 logger = logging.getLogger("ccas.vault.refusals")
 
 REFUSALS = (Unauthorized, Forbidden)
+#: a user refused again on the same vault within this time is not written again
+QUIET = timedelta(minutes=10)
+#: how many of the history's last entries are read to find the user's last refusal
+LOOK_BACK = 50
 
 
 def _published_object(request):
@@ -129,8 +143,29 @@ def refusal_entry(request):
     details = {
         "url": _path_in_site(request, site)[:500],
         "method": str(request.get("REQUEST_METHOD", "GET"))[:10],
+        "quiet_minutes": str(int(QUIET.total_seconds() // 60)),
     }
     return vault, user, details
+
+
+def recently_refused(vault, user_id, now=None):
+    """Whether ``user_id`` has an ``access_refused`` entry on ``vault`` younger than :data:`QUIET`.
+
+    Reads at most the :data:`LOOK_BACK` last entries, newest first, and stops at the
+    first one older than :data:`QUIET`.
+    """
+    found = get_history(vault)
+    if found is None or not len(found):
+        return False
+    since = (now or datetime.now(UTC)) - QUIET
+    last = len(found) - 1
+    for seq in range(last, max(-1, last - LOOK_BACK), -1):
+        entry = found[seq]
+        if datetime.fromisoformat(entry.when) < since:
+            return False
+        if entry.action == "access_refused" and entry.actor == user_id:
+            return True
+    return False
 
 
 def record_refusal(event):
@@ -145,7 +180,18 @@ def record_refusal(event):
         if found is None:
             return
         vault, user, details = found
-        transaction.begin()
+        user_id = user.getId() or user.getUserName()
+        transaction.begin()  # the latest state: another process may have written the entry
+        if recently_refused(vault, user_id):
+            transaction.abort()
+            logger.info(
+                "Refused again (not written, quiet %s): %s %s on %s",
+                QUIET,
+                user_id,
+                details["method"],
+                details["url"],
+            )
+            return
         history.record(
             vault,
             "access_refused",
