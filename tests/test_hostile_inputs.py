@@ -12,6 +12,7 @@ stores nothing: the space's listing does not change, and the history gains at mo
 * a JSON body nested 50,000 levels deep, on any URL, before authentication.
 """
 
+from ccas.vault import input_limits
 from ccas.vault import roles
 from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
 from ccas.vault.history import api as history
@@ -378,6 +379,19 @@ def test_a_body_nested_50000_levels_is_a_400_before_anything(
     for body in (DEEP, '{"a":' * 50_000 + "1" + "}" * 50_000):
         response = session.post(url, data=body, headers={"Content-Type": content_type})
         assert_refused(response, 400, "json_too_deep")
+    before.assert_unchanged()
+
+
+def test_the_deep_part_after_the_first_megabyte_is_found_too(vault, http):
+    """The guard counts brackets chunk by chunk (``input_limits.CHUNK``): nesting placed
+    after a long harmless start is still refused, and nothing is stored."""
+    before = Snapshot(vault)
+    padding = "x" * (input_limits.CHUNK + 1000)
+    body = '{"title": "' + padding + '", "extra": ' + DEEP + "}"
+    response = http("jdupont").post(
+        deposit_path(vault), data=body, headers={"Content-Type": "application/json"}
+    )
+    assert_refused(response, 400, "json_too_deep")
     before.assert_unchanged()
 
 

@@ -132,8 +132,7 @@ def refuse_deep_json_body(event):
     content_type = (request.environ.get("CONTENT_TYPE") or "").split(";")[0].strip().lower()
     if content_type in _FORM_TYPES:
         return
-    body = _raw_body(request)
-    if body and too_deep(body):
+    if _body_too_deep(request):
         # Raising here would end the publisher's ``transaction_pubevents`` before its
         # ``yield`` (a 500): the refusal is raised by the first step of ``publish``
         # instead, reading the inputs, on this request only.
@@ -144,26 +143,40 @@ def _refuse_inputs():
     raise JSONTooDeep()
 
 
-def _raw_body(request):
-    """The request body when it may be JSON (starts with a bracket), else ``b""``.
+#: how much of the body :func:`_body_too_deep` holds at once while counting brackets
+CHUNK = 1 << 20
+
+
+def _body_too_deep(request, limit=MAX_JSON_DEPTH):
+    """Whether the request body is JSON nested deeper than ``limit``.
 
     Read from the input stream, which Zope keeps seekable (it reads it again for
     ``BODY`` and on a conflict retry); the position is put back.  ``request.get("BODY")``
     cannot be used here: the inputs are not processed yet, and it would keep an empty body.
+    A body that does not start with a bracket is not JSON; one with no more than
+    ``limit`` brackets in all cannot be too deep: both are decided chunk by chunk, without
+    holding the body.  Only a body with more brackets is read whole and scanned.
     """
     stream = getattr(request, "stdin", None)
     if stream is None:
-        return b""
+        return False
     try:
         position = stream.tell()
     except Exception:
-        return b""  # not seekable: leave it to the parsers
+        return False  # not seekable: leave it to the parsers
     try:
         stream.seek(0)
-        start = stream.read(1024)
-        if start.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] not in (b"[", b"{"):
-            return b""
-        return start + stream.read()
+        chunk = stream.read(CHUNK)
+        if chunk.lstrip(b" \t\r\n\xef\xbb\xbf")[:1] not in (b"[", b"{"):
+            return False
+        brackets = 0
+        while chunk:
+            brackets += chunk.count(b"[") + chunk.count(b"{")
+            if brackets > limit:
+                stream.seek(0)
+                return too_deep(stream.read(), limit)
+            chunk = stream.read(CHUNK)
+        return False
     finally:
         stream.seek(position)
 
