@@ -11,7 +11,11 @@ Routes (brief §3 rule 4, decision 0016):
 * **assisted** — an agent holding the account-help scope on the vault
   (:func:`start_assisted_reset`) has a one-time code (valid 24 hours) sent by
   SMS, or printed for the person; the agent never chooses nor sees the
-  password, and a printed code is useless without the person's date of birth.
+  password.  A printed code needs the person's date of birth and something
+  the agent cannot have (decisions 0035, 0043): a second part sent to the
+  person's phone or e-mail; for a person without either, the answer to one of
+  their personal questions, or — without questions — a second CCAS agent's
+  confirmation (:func:`confirm_assisted_reset`, four eyes).
 
 :func:`set_password_with` takes a token (e-mail link, questions) or a login,
 a code and the date of birth, checks Plone's password policy, sets the
@@ -94,6 +98,21 @@ QUESTION_TEXTS = {
     "favourite_dish": _("What is your favourite dish?"),
 }
 
+#: the question a printed code asks (decision 0043): the first of the person's in this order;
+#: answers written on papers a vault may hold (the birth town on the identity card, the
+#: mother's first name on civil-status papers) come last
+CODE_QUESTION_ORDER = (
+    "first_pet",
+    "childhood_friend",
+    "first_school",
+    "favourite_dish",
+    "mother_first_name",
+    "birth_town",
+)
+#: what a printed code for a person without phone nor e-mail needs besides the date of birth
+NEEDS_ANSWER = "answer"
+NEEDS_CONFIRMATION = "confirmation"
+
 
 class RecoveryRefused(VaultError):
     """A refused step of a password reset (English message, French ``message_fr``)."""
@@ -116,8 +135,8 @@ class RecoveryLocked(RecoveryRefused):
 
 WRONG_CODE = (
     "This code does not work",
-    "Ce code ne marche pas. Vérifiez votre identifiant, le code et votre date de naissance, "
-    "puis recommencez.",
+    "Ce code ne marche pas. Vérifiez votre identifiant, le code, votre date de naissance "
+    "et, si le papier le demande, votre réponse, puis recommencez.",
     "wrong_code",
 )
 WRONG_LINK = (
@@ -334,7 +353,16 @@ def _resets(vault):
 
 
 def _new_reset(
-    vault, route, lifetime, *, secret_hash, started_by="", delivery="", part_hash="", part_to=""
+    vault,
+    route,
+    lifetime,
+    *,
+    secret_hash,
+    started_by="",
+    delivery="",
+    part_hash="",
+    part_to="",
+    needs="",
 ):
     now = _now()
     resets = _resets(vault)
@@ -354,6 +382,10 @@ def _new_reset(
     if part_hash:  # a printed code's second part, sent to the person (decision 0035)
         reset["part_hash"] = part_hash
         reset["part_to"] = part_to
+    if needs:  # a printed code for a person without channel (decision 0043)
+        reset["needs"] = needs
+        if needs == NEEDS_CONFIRMATION:
+            reset["confirmed_by"] = ""
     resets.append(reset)
     return reset
 
@@ -371,10 +403,15 @@ def _end_all(vault, used=None):
 
 
 def pending_resets(vault):
-    """Pending resets (route, delivery, expiry, who started them): never a secret."""
+    """Pending resets (route, delivery, expiry, who started them; for a printed code without
+    channel what it needs and who confirmed it): never a secret."""
     now = _now()
+    keys = ("route", "delivery", "created", "expires", "started_by")
     return [
-        {k: reset[k] for k in ("route", "delivery", "created", "expires", "started_by")}
+        {
+            **{k: reset[k] for k in keys},
+            **{k: reset[k] for k in ("id", "needs", "confirmed_by") if k in reset},
+        }
         for reset in _resets(vault)
         if reset["ended"] is None and datetime.fromisoformat(reset["expires"]) > now
     ]
@@ -548,6 +585,12 @@ def questions_for(login):
     return chosen or _decoy_questions(login)
 
 
+def code_question(login):
+    """The question a printed code asks for ``login`` (decision 0043): the first of the
+    person's questions in :data:`CODE_QUESTION_ORDER`, or of the decoys — always the same."""
+    return min(questions_for(login), key=CODE_QUESTION_ORDER.index)
+
+
 def check_questions(login, answers, address=None):
     """Check the answers; return a token (15 minutes) to choose the new password.
 
@@ -644,12 +687,18 @@ def start_assisted_reset(vault, delivery="sms"):
     code = new_code()
     # A printed code is seen by the agent: when the person has a phone or an e-mail
     # address, a second part goes there and the code works only with it (decision 0035).
-    part, part_to = None, ""
+    # Without either, the code needs an answer only the person knows, or a second agent
+    # (decision 0043).
+    part, part_to, needs = None, "", ""
     if delivery == "print":
         if getattr(vault, "phone", None):
             part, part_to = new_part(), "sms"
         elif getattr(vault, "email", None):
             part, part_to = new_part(), "email"
+        elif chosen_questions(vault):
+            needs = NEEDS_ANSWER
+        else:
+            needs = NEEDS_CONFIRMATION
     with as_system():
         _end_all(vault)  # a new code replaces any pending one
         reset = _new_reset(
@@ -661,10 +710,13 @@ def start_assisted_reset(vault, delivery="sms"):
             delivery=delivery,
             part_hash=scrypt_hash(part) if part else "",
             part_to=part_to,
+            needs=needs,
         )
     details = {"route": f"code_{delivery}", "expires": reset["expires"]}
     if part_to:
         details["second_part"] = part_to
+    if needs:
+        details["needs"] = needs
     history.record(vault, "account_help", actor=agent, details=details)
     if part:
         _send_second_part(vault, part, part_to)
@@ -688,7 +740,115 @@ def start_assisted_reset(vault, delivery="sms"):
             result["second_part"] = part_to
             if part_to == "sms":
                 result["phone"] = phone_masked(vault.phone)
+        if needs:
+            result["needs"] = needs
+        if needs == NEEDS_ANSWER:  # which question, never an answer
+            result["question"] = code_question(vault.owner_login)
     return result
+
+
+# --- four eyes: a second CCAS agent confirms a printed code (decision 0043) -------------
+
+
+class ConfirmationRefused(RecoveryRefused):
+    code = "confirmation_refused"
+
+
+NOTHING_TO_CONFIRM = (
+    "No printed code waits for a second agent's confirmation",
+    "Aucun code imprimé n'attend la confirmation d'un ou une deuxième agent.",
+    "nothing_to_confirm",
+)
+SAME_AGENT = (
+    "The agent who made the code cannot confirm it: a second agent must",
+    "La personne qui a fait le code ne peut pas le confirmer : un ou une autre agent du CCAS "
+    "doit le faire.",
+    "same_agent",
+)
+NOT_CCAS = (
+    "Only an agent of the CCAS confirms a printed code",
+    "Seul un ou une agent du CCAS confirme un code imprimé.",
+    "not_ccas_agent",
+)
+
+
+def is_ccas_agent(user):
+    """Whether ``user`` is in the group of an enabled organisation of kind ``ccas``."""
+    from ccas.vault.letters.parking import CCAS_KIND
+    from ccas.vault.organisations import organisation_of
+
+    organisation = organisation_of(user)
+    return organisation is not None and organisation.kind == CCAS_KIND
+
+
+def awaiting_confirmation(vault):
+    """The pending printed code that waits for a second agent, or ``None``."""
+    now = _now()
+    for reset in reversed(_resets(vault)):
+        if (
+            reset["route"] == "code"
+            and reset.get("needs") == NEEDS_CONFIRMATION
+            and reset["ended"] is None
+            and datetime.fromisoformat(reset["expires"]) > now
+            and not reset.get("confirmed_by")
+        ):
+            return reset
+    return None
+
+
+def confirmation_refusal(vault, user=None):
+    """Why ``user`` (default: current) may not confirm the waiting code: a reason tuple, or
+    ``None`` when they may.  Raises ``Unauthorized`` without the account-help scope."""
+    from AccessControl import Unauthorized
+
+    user = user or api.user.get_current()
+    if not may_assist(vault, user):
+        raise Unauthorized("The account-help scope of a mandate is needed")
+    reset = awaiting_confirmation(vault)
+    if reset is None:
+        return NOTHING_TO_CONFIRM
+    if not is_ccas_agent(user):
+        return NOT_CCAS
+    if user.getId() == reset["started_by"]:
+        return SAME_AGENT
+    return None
+
+
+def confirm_assisted_reset(vault):
+    """A second CCAS agent, holding the account-help scope of a mandate on ``vault``,
+    confirms the printed code another agent made for a person without phone, e-mail
+    nor questions: only then does the code work.  Both agents are in the history."""
+    agent = api.user.get_current()
+    refusal = confirmation_refusal(vault, agent)
+    if refusal is not None:
+        message, message_fr, code = refusal
+        raise ConfirmationRefused(message, message_fr, code=code)
+    if api.content.get_state(vault) not in ("open", "awaiting_consent"):
+        raise RecoveryRefused(
+            "This vault is closing or closed",
+            "Ce coffre est en cours de fermeture. On ne peut plus changer son mot de passe.",
+            code="vault_not_open",
+        )
+    reset = awaiting_confirmation(vault)
+    with as_system():
+        reset["confirmed_by"] = agent.getId()
+        reset["confirmed_at"] = _now().isoformat()
+    history.record(
+        vault,
+        "account_help",
+        actor=agent,
+        details={
+            "route": "code_print",
+            "what": "confirmation",
+            "started_by": reset["started_by"],
+            "expires": reset["expires"],
+        },
+    )
+    return {
+        "confirmed_by": agent.getId(),
+        "started_by": reset["started_by"],
+        "expires": reset["expires"],
+    }
 
 
 def new_part():
@@ -740,18 +900,34 @@ def _find_by_token(token, address):
     raise _refuse(WRONG_LINK)
 
 
-def _find_by_code(login, code, birth_date, address):
+def _find_by_code(login, code, birth_date, address, answer=None):
     check_not_locked("code", login, address)
     vault = _vault_of_login(login)
     wanted = normalise_code(code)
     if vault is not None and birth_date is not None and birth_date == vault.birth_date:
         for reset in reversed(_resets(vault)):
             if reset["route"] == "code" and _code_matches(wanted, reset):
-                return vault, reset
+                if _what_it_needs_is_there(vault, login, reset, answer):
+                    return vault, reset
+                break  # the same refusal as a wrong code: never which part was wrong
     else:
         scrypt_matches(wanted, _DUMMY_HASH)
     attempt("code", login, address)
     raise _refuse(WRONG_CODE)
+
+
+def _what_it_needs_is_there(vault, login, reset, answer):
+    """A printed code for a person without channel (decision 0043): the answer to the
+    person's question, or a second agent's confirmation."""
+    needs = reset.get("needs", "")
+    if needs == NEEDS_ANSWER:
+        stored = {item["id"]: item["hash"] for item in (getattr(vault, QUESTIONS, None) or ())}
+        wanted = stored.get(code_question(login))
+        given = normalise_answer(answer)
+        return bool(wanted) and bool(given) and scrypt_matches(given, wanted)
+    if needs == NEEDS_CONFIRMATION:
+        return bool(reset.get("confirmed_by"))
+    return True
 
 
 def _code_matches(wanted, reset):
@@ -772,10 +948,14 @@ def _usable(reset):
         raise _refuse(EXPIRED)
 
 
-def set_password_with(token_or_code, new_password, *, login=None, birth_date=None, address=None):
+def set_password_with(
+    token_or_code, new_password, *, login=None, birth_date=None, address=None, answer=None
+):
     """Set the person's new password with a token (link, questions) or a code (``login`` given).
 
-    A code needs the person's ``birth_date`` too.  A staff session cannot use
+    A code needs the person's ``birth_date`` too, and a printed one for a person
+    without phone nor e-mail the ``answer`` to :func:`code_question` or a second
+    agent's confirmation (decision 0043).  A staff session cannot use
     it (an agent never sets a person's password).  Every other pending reset
     of the account ends; the person is told on their channel.  Returns the vault.
     """
@@ -786,7 +966,9 @@ def set_password_with(token_or_code, new_password, *, login=None, birth_date=Non
         except ValueError:
             birth_date = None
     if login is not None:
-        vault, reset = _find_by_code(normalise_login(login), token_or_code, birth_date, address)
+        vault, reset = _find_by_code(
+            normalise_login(login), token_or_code, birth_date, address, answer=answer
+        )
     else:
         vault, reset = _find_by_token(token_or_code, address)
     if not api.user.is_anonymous() and api.user.get_current().getUserName() != vault.owner_login:
@@ -798,16 +980,16 @@ def set_password_with(token_or_code, new_password, *, login=None, birth_date=Non
     _usable(reset)
     check_new_password(new_password)
     route = reset["route"] if reset["route"] != "code" else f"code_{reset['delivery']}"
+    details = {"route": route, "started_by": reset.get("started_by", "")}
+    if reset.get("needs"):
+        details["needs"] = reset["needs"]
+    if reset.get("confirmed_by"):
+        details["confirmed_by"] = reset["confirmed_by"]
     with as_system():
         set_password(vault.owner_login, new_password)
         _end_all(vault, used=reset)
-        history.record(
-            vault,
-            "password_reset_completed",
-            actor=vault.owner_login,
-            details={"route": route, "started_by": reset.get("started_by", "")},
-        )
-        _tell_password_changed(vault)
+        history.record(vault, "password_reset_completed", actor=vault.owner_login, details=details)
+        _tell_password_changed(vault, assisted=reset["route"] == "code")
     count(route, "completed")
     return vault
 
@@ -843,10 +1025,18 @@ CHANGED_NOTICE = _(
 )
 
 
-def _tell_password_changed(vault):
+ASSISTED_NOTICE = _(
+    "Your password was changed on ${date} with the help of the CCAS reception desk. "
+    "If it was not you, come to the CCAS."
+)
+
+
+def _tell_password_changed(vault, assisted=False):
     """Tell the person that the password changed: on their channel, and always in the vault
-    (a notice at the next login, decision 0035)."""
+    (a notice at the next login, decision 0035).  After an assisted reset the notice names
+    the date and stays on the person's pages until they dismiss it (decision 0043)."""
     from ccas.vault.account.notices import add_notice
+    from ccas.vault.browser.public.owner_pages import time_words
     from ccas.vault.notifications.mail import send_mail
     from ccas.vault.notifications.sms import send_sms_after_commit
 
@@ -857,7 +1047,10 @@ def _tell_password_changed(vault):
         send_mail(vault.email, _message(_("Your password was changed"), language), text + "\n")
     elif channel == "sms" and getattr(vault, "phone", None):
         send_sms_after_commit(vault.phone, text)
-    add_notice(vault, text, kind="password_changed")
+    if assisted:
+        when = time_words(_now(), "en" if language == "en" else "fr")
+        text = _message(ASSISTED_NOTICE, language, {"date": when})
+    add_notice(vault, text, kind="password_changed", sticky=assisted)
 
 
 def is_code(text):

@@ -3,10 +3,14 @@
 Classic UI, for staff.  The agent chooses how the person gets a one-time
 code: by SMS (the agent never sees it) or on a printed sheet (shown this
 once, to print and hand over; it works only with the person's date of
-birth).  Either way the person types the new password themself, on
-``/mon-coffre/nouveau-mot-de-passe``.  The view is ``zope2.Public``: an agent
-holds no ``View`` on the vault; :func:`recovery.may_assist` decides (the
-account scope of an active mandate, inside its dates).
+birth and, since decisions 0035 and 0043, with something the agent cannot
+have: a second part sent to the person's phone or e-mail, else the answer to
+one of the person's questions, else a second CCAS agent's confirmation — which
+this page also offers, to the agents who may give it).  Either way the person
+types the new password themself, on ``/mon-coffre/nouveau-mot-de-passe``.
+The view is ``zope2.Public``: an agent holds no ``View`` on the vault;
+:func:`recovery.may_assist` decides (the account scope of an active mandate,
+inside its dates).
 """
 
 from AccessControl import Unauthorized
@@ -26,6 +30,9 @@ ERRORS = {
     "vault_not_open": _("This safe is closing: its password can no longer be changed."),
     "recovery_locked": _("Too many codes were asked for. Wait 15 minutes, then try again."),
     "bad_delivery": _("Choose how the person gets the code: by SMS or on paper."),
+    "nothing_to_confirm": _("No printed code waits for a confirmation."),
+    "same_agent": _("You made this code: another agent of the CCAS must confirm it."),
+    "not_ccas_agent": _("Only an agent of the CCAS confirms a printed code."),
 }
 
 
@@ -45,7 +52,20 @@ SHEET = {
         "You also receive 4 characters by SMS or e-mail. Write them just after this code: "
         "it works only with them."
     ),
+    "answer": _(
+        "On the page, also answer your personal question: ${question} "
+        "Nobody at the CCAS knows your answer."
+    ),
+    "confirmation": _(
+        "A second person of the CCAS must confirm this code before it works. "
+        "It is done at the desk, before you leave."
+    ),
 }
+#: for the agent, under the sheet (not printed)
+ASK_A_COLLEAGUE = _(
+    "Before the person leaves, a colleague of the CCAS who holds the account-help scope "
+    'for this person confirms the code on the page "Help with the password".'
+)
 
 
 class AccountHelpView(BrowserView):
@@ -58,7 +78,14 @@ class AccountHelpView(BrowserView):
         self.request.response.setHeader("Cache-Control", "private, no-store")
         self.error = ""
         self.result = None
-        if self.request.get("REQUEST_METHOD") == "POST" and self.request.form.get("delivery"):
+        self.confirmed = None
+        if self.request.get("REQUEST_METHOD") == "POST" and self.request.form.get("confirm"):
+            CheckAuthenticator(self.request)
+            try:
+                self.confirmed = recovery.confirm_assisted_reset(self.context)
+            except VaultError as error:
+                self.error = self.translate(ERRORS.get(error.code, _("The code was not made.")))
+        elif self.request.get("REQUEST_METHOD") == "POST" and self.request.form.get("delivery"):
             CheckAuthenticator(self.request)
             try:
                 self.result = recovery.start_assisted_reset(
@@ -84,6 +111,42 @@ class AccountHelpView(BrowserView):
 
     def sheet_text(self, key):
         return translate(SHEET[key], context=self.request, target_language=self.person_language)
+
+    def question_text(self):
+        """The person's question a printed code asks, in the person's language (no answer)."""
+        qid = (self.result or {}).get("question")
+        if not qid:
+            return ""
+        question = recovery.question_text(qid, self.person_language)
+        return translate(
+            SHEET["answer"],
+            mapping={"question": f"« {question} »" if self.person_language == "fr" else question},
+            context=self.request,
+            target_language=self.person_language,
+        )
+
+    def ask_a_colleague(self):
+        return self.translate(ASK_A_COLLEAGUE)
+
+    def waiting(self):
+        """The printed code waiting for a second agent, and whether this agent may confirm it."""
+        reset = recovery.awaiting_confirmation(self.context)
+        if reset is None:
+            return None
+        starter = api.user.get(userid=reset["started_by"])
+        refusal = recovery.confirmation_refusal(self.context)
+        return {
+            "started_by": (starter.getProperty("fullname") if starter else "")
+            or reset["started_by"],
+            "created": time_words(reset["created"], self.agent_language),
+            "expires": time_words(reset["expires"], self.agent_language),
+            "may_confirm": refusal is None,
+            "why_not": self.translate(ERRORS[refusal[2]]) if refusal else "",
+        }
+
+    @property
+    def agent_language(self):
+        return "en" if str(self.request.get("LANGUAGE", "")).startswith("en") else "fr"
 
     def expires(self, language=None):
         language = language or (

@@ -3,12 +3,17 @@
 * ``/mon-coffre/mot-de-passe-oublie`` — choose how to get a new password: a
   link by e-mail, the personal questions, or a code from the CCAS;
 * ``/mon-coffre/nouveau-mot-de-passe`` — choose the new password, with the
-  e-mail link's token (``?jeton=…``) or with the login, the code and the date
-  of birth;
+  e-mail link's token (``?jeton=…``) or with the login, the code, the date
+  of birth and, for a printed code of a person without phone nor e-mail, the
+  answer to one personal question (decision 0043): the login is asked first,
+  then the whole form with the question of that login (a decoy for a login
+  without questions: the page never tells which logins exist);
 * ``/mon-coffre/compte`` — "Mon compte": change the password, the personal
   questions, how the person is told (e-mail, SMS, nothing), the language;
 * ``coffre-avis`` — the notices kept for the next login (expiry reminders, a
-  mandate that ended, a changed password), shown once by the layout.
+  mandate that ended, a changed password), shown once by the layout; a
+  password changed with the CCAS's help stays until the person dismisses it
+  (``/mon-coffre/avis-lu``, a POST with the form token).
 
 The work is done by :mod:`ccas.vault.account`; these pages ask in plain
 words and put every refusal, as a French sentence, next to its field.
@@ -17,6 +22,7 @@ words and put every refusal, as a French sentence, next to its field.
 from ccas.vault import _
 from ccas.vault.account import options
 from ccas.vault.account import recovery
+from ccas.vault.account.notices import dismiss_notice
 from ccas.vault.account.notices import take_notices
 from ccas.vault.api.errors import VaultError
 from ccas.vault.browser.public.owner_pages import OwnerPage
@@ -39,7 +45,10 @@ ANSWER_MISSING = _("Write your answer.")
 ERRORS = {
     "wrong_code": (
         "code",
-        _("This code does not work. Check your login, the code and your date of birth."),
+        _(
+            "This code does not work. Check your login, the code, your date of birth "
+            "and, if the paper asks for it, your answer."
+        ),
     ),
     "wrong_token": (
         "form",
@@ -82,6 +91,15 @@ def parse_birth_date(text):
     except ValueError:
         return None
     return None
+
+
+def field(form, name):
+    """A text field of the form, stripped (the first one when the name comes twice, e.g. in
+    the query string and in the body)."""
+    value = form.get(name)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else ""
+    return value.strip() if isinstance(value, str) else ""
 
 
 class AccountFormMixin:
@@ -187,11 +205,16 @@ class NewPasswordPage(AccountFormMixin, PublicPage):
     def __call__(self):
         self.errors = {}
         form = self.request.form
-        self.token = (form.get("jeton") or "").strip()
-        self.login = (form.get("identifiant") or "").strip()
-        self.code = (form.get("code") or "").strip()
-        self.birth = (form.get("naissance") or "").strip()
+        self.token = field(form, "jeton")
+        self.login = field(form, "identifiant")
+        self.code = field(form, "code")
+        self.birth = field(form, "naissance")
+        self.answer = field(form, "reponse")
         self.done = bool(form.get("fait"))
+        self.question = None
+        if self.login and not self.token:
+            qid = recovery.code_question(self.login)
+            self.question = {"id": qid, "text": self.translate(recovery.QUESTION_TEXTS[qid])}
         if self.request.get("REQUEST_METHOD") == "POST" and form.get("form.submitted"):
             self.check_authenticator()
             if self.submit(form):
@@ -215,7 +238,9 @@ class NewPasswordPage(AccountFormMixin, PublicPage):
             if self.token:
                 recovery.set_password_with(self.token, new)
             else:
-                recovery.set_password_with(self.code, new, login=self.login, birth_date=birth_date)
+                recovery.set_password_with(
+                    self.code, new, login=self.login, birth_date=birth_date, answer=self.answer
+                )
         except VaultError as error:
             self.refusal(error)
             return False
@@ -364,7 +389,8 @@ class AccountPage(AccountFormMixin, OwnerPage):
 
 
 class NoticesBanner(PublicPage):
-    """``coffre-avis``: the notices kept for the next login, shown once (layout)."""
+    """``coffre-avis``: the notices kept for the next login (layout): shown once, or — a
+    password changed with the CCAS's help — until the person dismisses them."""
 
     template = ViewPageTemplateFile("templates/account_notices.pt")
 
@@ -379,3 +405,14 @@ class NoticesBanner(PublicPage):
         self.items = take_notices(self.context)
         safeWrite(self.context, self.request)  # shown on a GET: not a CSRF write
         return self.template()
+
+
+class DismissNotice(OwnerPage):
+    """``/mon-coffre/avis-lu``: the person dismisses a notice that stays (POST, form token)."""
+
+    def __call__(self):
+        self.check_owner()
+        self.check_subpath()
+        self.check_post()
+        dismiss_notice(self.context, self.request.form.get("avis") or "")
+        return self.redirect("papiers")

@@ -1,21 +1,29 @@
 """``@password-reset`` (site root, anonymous) and ``@assisted-reset`` (on a vault, agents).
 
 ``GET @password-reset?login=…`` — the personal questions to answer (the
-person's, or always the same decoys for a login without any).
+person's, or always the same decoys for a login without any), and
+``code_question``: the one a printed code asks (decision 0043).
 
 ``POST @password-reset`` (JSON):
 
 * ``{"route": "email", "login"}`` → ``202``, the same answer whether the
   account exists, has an address, or is locked;
 * ``{"route": "questions", "login", "answers": {id: answer}, "new_password"}``;
-* ``{"route": "code", "login", "code", "birth_date", "new_password"}``;
+* ``{"route": "code", "login", "code", "birth_date", "new_password"}``, plus
+  ``"answer"`` (to ``code_question``) for a printed code of a person without
+  phone nor e-mail who chose questions (decision 0043);
 * ``{"route": "token", "token", "new_password"}`` (the e-mail link's token).
 
 Refusals are ``400`` (``429`` when rate-limited) with a French sentence.
 
 ``POST <vault>/@assisted-reset`` ``{"delivery": "sms" | "print"}`` — an agent
 with the account-help scope starts a reset; ``201`` with the expiry, the
-masked phone (SMS) or the code (print only, shown this once).
+masked phone (SMS) or the code (print only, shown this once) and what else
+it needs (``second_part``, or ``needs``: ``answer`` / ``confirmation``).
+
+``POST <vault>/@assisted-reset`` ``{"confirm": true}`` — a second CCAS agent
+with the account-help scope confirms a printed code another agent made for a
+person without phone, e-mail nor questions (four eyes, decision 0043): ``200``.
 """
 
 from ccas.vault.account import recovery
@@ -52,6 +60,8 @@ DONE = (
 
 def _as_request_error(error):
     status = 429 if isinstance(error, RecoveryLocked) else 400
+    if error.code in ("same_agent", "not_ccas_agent"):
+        status = 403  # the four eyes: this agent may not confirm (decision 0043)
     return RequestError(status, error.code, str(error), error.message_fr)
 
 
@@ -66,15 +76,17 @@ class PasswordResetGet(VaultService):
             raise invalid_fields(
                 {"login": ("This field is required.", "Écrivez votre identifiant.")}
             )
+
+        def question(qid):
+            return {
+                "id": qid,
+                "text": recovery.question_text(qid, "en"),
+                "text_fr": recovery.question_text(qid, "fr"),
+            }
+
         return {
-            "questions": [
-                {
-                    "id": qid,
-                    "text": recovery.question_text(qid, "en"),
-                    "text_fr": recovery.question_text(qid, "fr"),
-                }
-                for qid in recovery.questions_for(login)
-            ]
+            "questions": [question(qid) for qid in recovery.questions_for(login)],
+            "code_question": question(recovery.code_question(login)),
         }
 
 
@@ -118,10 +130,16 @@ class PasswordResetPost(VaultService):
                 login = text(data, "login", errors, required=True)
                 code = text(data, "code", errors, required=True)
                 birth_date = iso_date(data, "birth_date", errors, required=True)
+                answer = text(data, "answer", errors)
                 if errors:
                     raise invalid_fields(errors)
                 recovery.set_password_with(
-                    code, new_password, login=login, birth_date=birth_date, address=address
+                    code,
+                    new_password,
+                    login=login,
+                    birth_date=birth_date,
+                    address=address,
+                    answer=answer,
                 )
             else:
                 token = text(data, "token", errors, required=True)
@@ -146,6 +164,11 @@ class AssistedResetPost(VaultService):
     def reply(self):
         disable_csrf(self.request)
         data = self.body()
+        if isinstance(data, dict) and data.get("confirm") is True:
+            try:
+                return recovery.confirm_assisted_reset(self.context)
+            except VaultError as error:
+                raise _as_request_error(error) from error
         delivery = data.get("delivery") if isinstance(data, dict) else None
         if delivery not in ("sms", "print"):
             raise invalid_fields(
