@@ -16,6 +16,10 @@ KINDS = {
         "une référence désigne une autre classe que celle de sa cible "
         "(un même identifiant donné à deux objets)",
     ),
+    "entry_mismatch": (
+        "a folder entry holds another object than the content it names",
+        "une entrée de dossier contient un autre objet que le contenu qu'elle désigne",
+    ),
     "blob_missing": ("a file is missing from the blob storage", "un fichier manque au stockage"),
     "catalog_orphan": (
         "a catalog entry leads to nothing",
@@ -53,6 +57,10 @@ KINDS = {
     "hash_mismatch": (
         "a paper's file does not match its recorded or sealed SHA-256",
         "le fichier d'une pièce ne correspond pas à son empreinte SHA-256 enregistrée ou scellée",
+    ),
+    "seal_invalid": (
+        "a certified paper's seal does not hold",
+        "le sceau d'une pièce certifiée n'est pas valide",
     ),
     "file_unreadable": ("a paper's file cannot be read", "le fichier d'une pièce est illisible"),
     "history_broken": (
