@@ -94,16 +94,19 @@ FILESTORAGE = """\
     </filestorage>
   </blobstorage>"""
 
+# ZEO's client storage, with the fix of decision 0039: ZEO's own keeps the object ids it
+# reserved across a crash of the server, which gives them again (one oid, two objects).
 ZEOCLIENT = """\
-  <zeoclient>
+  # ZEO's <clientstorage>, whose new oids stay unique when the ZEO server restarts after
+  # a crash (ccas.vault.zeoclient, decision 0039)
+  <ccasclientstorage>
     server {address}
     storage 1
     name zeostorage
-    var $INSTANCE/var
     cache-size 128MB
     blob-dir $DATA/blobstorage
     shared-blob-dir on
-  </zeoclient>"""
+  </ccasclientstorage>"""
 
 # RelStorage on PostgreSQL (decision 0023): the blobs live in the database too
 # (``shared-blob-dir false``); each Zope process keeps a size-limited local cache.
@@ -292,7 +295,7 @@ def write_instance(
         storage, imports = RELSTORAGE.format(dsn=relstorage_dsn), "%import relstorage\n"
         (home / "var" / "blobcache").mkdir(mode=0o700, exist_ok=True)
     elif zeo_address:
-        storage, imports = ZEOCLIENT.format(address=zeo_address), "%import ZEO\n"
+        storage, imports = ZEOCLIENT.format(address=zeo_address), "%import ccas.vault.zeoclient\n"
     else:
         storage, imports = FILESTORAGE, ""
     etc = home / "etc"
