@@ -434,10 +434,13 @@ def test_the_person_replaces_the_questions(portal, vault):
 def test_a_notice_waits_when_the_person_has_no_channel(portal, frozen):
     make_agent("accueil")
     make_agent("aidant")
+    make_agent("collegue")
     vault = consent_as_owner(open_vault_as("accueil", "amartin", first="Alice", last="Martin"))
-    active_mandate(vault, agents=("aidant",), scopes=("account",))
+    active_mandate(vault, agents=("aidant", "collegue"), scopes=("account",))
     with acting_as("aidant"):
         code = recovery.start_assisted_reset(vault, "print")["code"]
+    with acting_as("collegue"):  # no channel, no questions: four eyes (decision 0043)
+        recovery.confirm_assisted_reset(vault)
     with acting_as(None):
         recovery.set_password_with(code, NEW, login="amartin", birth_date=BORN, address=HERE)
     assert [n["kind"] for n in notices(vault)] == ["password_changed"]
