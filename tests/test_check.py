@@ -313,3 +313,42 @@ def test_repair_reindex_fixes_the_catalog_only(corrupted, tmp_path):
     # Three entries leading nowhere uncatalogued (the lost paper, the "-bis" path, the
     # letter whose oid holds a receipt), one paper catalogued.
     assert after["checked"]["catalog"] == before["checked"]["catalog"] - 3 + 1
+
+
+NIGHTLY = r"""
+import json, sys
+from datetime import datetime
+from ccas.vault import clock
+from ccas.vault.scripts.instance import opened_app
+from zope.component.hooks import setSite
+
+zope_conf, directory = sys.argv[1:3]
+runs = []
+with opened_app(zope_conf, abort=True) as app:
+    site = app.ccas
+    setSite(site)
+    for moment in ("2026-12-06T02:59", "2026-12-06T03:10", "2026-12-06T23:00", "2026-12-07T04:00"):
+        report = clock.nightly_check(site, datetime.fromisoformat(moment), directory=directory)
+        runs.append(None if report is None else sorted(report.checked))
+print(json.dumps(runs))
+"""
+
+
+def test_the_clock_runs_the_check_once_a_night(corrupted, tmp_path):
+    """``clock.nightly_check`` (the in-server clock's nightly job): once per date from
+    03:00 (Paris), the storage walk on Sundays; the report written for monitoring."""
+    home, what = corrupted
+    script = tmp_path / "nightly.py"
+    script.write_text(NIGHTLY)
+    result = run(str(BIN / "python"), str(script), str(home / "instance" / "etc" / "zope.conf"),
+                 str(tmp_path), env=deployer_env())  # fmt: skip
+    runs = json.loads(result.stdout.strip().splitlines()[-1])
+    assert runs[0] is None  # before 03:00
+    assert "storage" in runs[1]  # Sunday 2026-12-06: the storage walk too
+    assert runs[2] is None  # already done that night
+    assert runs[3] is not None and "storage" not in runs[3]  # Monday: the site only
+    written = json.loads((tmp_path / "ccas-vault-check-ccas.json").read_text())
+    assert written["when"].startswith("2026-12-07T04:00")
+    assert written["summary"].startswith("check PROBLEMS")
+    assert what["history"] in kinds(written)["history_broken"]
+    assert f"history_broken {what['history']}" in result.stderr  # logged, one line a problem

@@ -27,6 +27,16 @@ appointments); Zope, the catalog and the history's timestamps keep real time.
 then the PAdES signing queue of GED letters is drained (decision 0014), one
 transaction per letter.
 
+Once a night, the in-server clock (:mod:`ccas.vault.clockwork`; with cron,
+run ``ccas-vault-check`` from cron instead) calls :func:`nightly_check`: at
+its first tick at or after ``CCAS_VAULT_CHECK_HOUR`` (3 by default, real
+Europe/Paris time) it runs the integrity checker's site-level checks
+(``ccas-vault-check``: catalog, GED receipts, papers' files and hashes,
+histories; decision 0040), read-only; on Sundays the storage walk
+too.  The result is logged (logger ``ccas.vault.check``: a warning per problem)
+and written to ``var/ccas-vault-check-<site>.json`` in the instance, for
+monitoring; its date is what says the night's check was done.
+
 Every job looks at the current state only, so running the clock twice (or
 after a missed night) is safe: the second run changes nothing.  A database
 conflict (another Zope client writing at the same time) retries the whole run,
@@ -334,6 +344,87 @@ def _run_in_transaction(site, now):
             transaction.abort()
             raise
     raise AssertionError("unreachable")
+
+
+#: Environment variable: the Paris hour from which the nightly check runs (default 3).
+CHECK_HOUR_VAR = "CCAS_VAULT_CHECK_HOUR"
+CHECK_HOUR = 3
+#: The day (``date.weekday()``) the nightly check walks the whole storage too: Sunday.
+STORAGE_CHECK_WEEKDAY = 6
+
+
+def check_hour(environ=None):
+    """The Paris hour from which the nightly check runs (``CCAS_VAULT_CHECK_HOUR``)."""
+    text = ((os.environ if environ is None else environ).get(CHECK_HOUR_VAR) or "").strip()
+    try:
+        return min(max(int(text), 0), 23) if text else CHECK_HOUR
+    except ValueError:
+        return CHECK_HOUR
+
+
+def check_report_path(site, directory=None):
+    """Where the nightly check writes its report: ``<clienthome>/ccas-vault-check-<site>.json``."""
+    if directory is None:
+        from App.config import getConfiguration
+
+        directory = getattr(getConfiguration(), "clienthome", None) or "."
+    return Path(directory) / f"ccas-vault-check-{site.getId()}.json"
+
+
+def _last_check_date(path):
+    import json
+
+    try:
+        return datetime.fromisoformat(json.loads(path.read_text())["when"]).astimezone(PARIS).date()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def nightly_check(site, now=None, force=False, directory=None):
+    """Run the integrity checker on ``site`` once a night; its report, or ``None`` when not due.
+
+    Due at the first call on a date at or after :func:`check_hour` whose report
+    file (:func:`check_report_path`) is not of that date; ``force`` runs it
+    anyway.  Read-only (the transaction is aborted); the storage walk only on
+    :data:`STORAGE_CHECK_WEEKDAY`.
+    """
+    from ccas.vault.check import check_site
+    from ccas.vault.check import check_storage
+    from ccas.vault.check.report import Report
+    import json
+
+    # Real time, not the product's (moved) clock: an operations job, not a product rule.
+    now = datetime.now(PARIS) if now is None else paris_now(now)
+    path = check_report_path(site, directory)
+    if not force and (now.hour < check_hour() or _last_check_date(path) == now.date()):
+        return None
+    check_logger = logging.getLogger("ccas.vault.check")
+    report = Report()
+    transaction.begin()  # a fresh view of the database
+    try:
+        if now.weekday() == STORAGE_CHECK_WEEKDAY:
+            started = time.monotonic()
+            check_storage(site._p_jar.db().storage, report)
+            report.seconds["storage"] = time.monotonic() - started
+        started = time.monotonic()
+        check_site(site, report=report)
+        report.seconds["site"] = time.monotonic() - started
+    finally:
+        transaction.abort()
+    result = {"when": now.isoformat(timespec="seconds"), "summary": report.summary()}
+    result.update(report.as_dict())
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+    temporary.replace(path)
+    for problem in report.problems:
+        check_logger.warning(
+            "%s: %s %s: %s", site.getId(), problem.kind, problem.path, problem.message_en
+        )
+    if report.problems:
+        check_logger.error("%s: %s (report: %s)", site.getId(), report.summary(), path)
+    else:
+        check_logger.info("%s: %s", site.getId(), report.summary())
+    return report
 
 
 def _drain_signing_queue():

@@ -19,7 +19,9 @@ installed, as Zope's system user:
 3. when ``CCAS_VAULT_GED_DROP_FOLDER`` names a folder holding a
    ``manifest.csv`` with letters not imported yet, imports them as
    ``ccas-vault-ged-import`` does (connector account ``ged-import``; the run's
-   ``report-<time>.csv`` is written in the folder).
+   ``report-<time>.csv`` is written in the folder);
+4. once a night, the integrity check (:func:`ccas.vault.clock.nightly_check`,
+   ``ccas-vault-check``'s site-level checks, read-only; decision 0040).
 
 The jobs only look at the current state, so a tick costs a few catalog queries
 when there is nothing to do, and the dated jobs, which wake every paper, run
@@ -228,6 +230,8 @@ def run_site(app, site_id, dated=True):
         jobs = [
             ("signing queue", _drain),
             ("GED drop folder", _import_drop_folder),
+            # Logs its own result (logger ccas.vault.check) and writes its report file.
+            ("integrity check", lambda: clock.nightly_check(site) and None),
         ]
         if dated:
             jobs.insert(0, ("clock jobs", lambda: clock._run_in_transaction(site, None)))
