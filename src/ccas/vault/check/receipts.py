@@ -1,9 +1,10 @@
 """GED receipts ↔ documents (:mod:`ccas.vault.letters.receipts`).
 
 - each ``delivered`` receipt leads to exactly one document, in its vault, with
-  the receipt's UID and SHA-256 — unless the vault was closed (its papers are
-  gone with it) or the document was deleted (a ``delete`` entry of the vault's
-  history names it);
+  the receipt's UID and SHA-256 (of the delivered bytes: the PAdES-signed PDF
+  keeps it in ``certification["delivered_seal"]``, decision 0014) — unless
+  the vault was closed (its papers are gone with it) or the document was
+  deleted (a ``delete`` entry of the vault's history names it);
 - no receipt names a document another receipt names;
 - every paper of origin ``ged`` has its delivered receipt (or replaces, through
   ``replaces``, a paper that has one); one without a receipt holding the same
@@ -15,6 +16,13 @@ from ccas.vault.check.site import path_of
 from plone.uuid.interfaces import IUUID
 
 
+def delivered_sha256(document):
+    """The SHA-256 of the bytes delivered (a receipt's): before the PAdES signature, if any."""
+    certification = getattr(document, "certification", None) or {}
+    delivered = certification.get("delivered_seal") or {}
+    return delivered.get("sha256") or getattr(document, "sha256", "")
+
+
 class _Paper:
     __slots__ = ("path", "replaces", "sha256", "title", "uid", "vault_id")
 
@@ -22,7 +30,7 @@ class _Paper:
         self.path = path
         self.uid = IUUID(obj, None)
         self.vault_id = vault.getId() if vault is not None else None
-        self.sha256 = getattr(obj, "sha256", "")
+        self.sha256 = delivered_sha256(obj)
         self.replaces = getattr(obj, "replaces", None)
         self.title = getattr(obj, "title", "")
 
