@@ -95,7 +95,8 @@ def test_errors_are_sentences_next_to_their_field(functional_portal, frozen):
     code, _sheet = print_code(functional_portal, vault)
     session = requests.Session()
     url = skin(functional_portal, "nouveau-mot-de-passe")
-    token = form_token(session.get(url, timeout=60).text)
+    # the login first, then the whole form with the login's question (decision 0043)
+    token = form_token(session.get(f"{url}?identifiant=jdupont", timeout=60).text)
     form = {"form.submitted": "1", "_authenticator": token, "identifiant": "jdupont"}
     answer = session.post(
         url,
@@ -127,6 +128,7 @@ def test_errors_are_sentences_next_to_their_field(functional_portal, frozen):
             **form,
             "code": code,
             "naissance": "17/05/1980",
+            "reponse": "Fatou",  # no phone, no e-mail: the person's question (decision 0043)
             "new_password": NEW,
             "new_password_again": NEW,
         },
@@ -262,14 +264,19 @@ def test_design_journey_agent_starts_a_reset_the_person_chooses(functional_porta
         page.click("text=J'ai oublié mon mot de passe")
         check_page(page, "account-oublie")
         page.click("#route-code")
-        check_page(page, "account-code")
-        # keyboard only
+        check_page(page, "account-code-identifiant")
+        # keyboard only: the login, then the whole form with the login's question
         focus_by_tab(page, "login")
         page.keyboard.type("jdupont")
-        page.keyboard.press("Tab")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        check_page(page, "account-code")
+        focus_by_tab(page, "code")
         page.keyboard.type(code)
         page.keyboard.press("Tab")
         page.keyboard.type("17/05/1980")
+        page.keyboard.press("Tab")
+        page.keyboard.type("Fatou")  # no phone, no e-mail: the person's question (0043)
         page.keyboard.press("Tab")
         page.keyboard.type(NEW)
         page.keyboard.press("Tab")
@@ -278,7 +285,9 @@ def test_design_journey_agent_starts_a_reset_the_person_chooses(functional_porta
             page.keyboard.press("Enter")
         assert page.is_visible("#new_password_again-error")
         check_page(page, "account-code-erreur")
-        focus_by_tab(page, "new_password")
+        focus_by_tab(page, "answer")  # an answer is never written back into the page
+        page.keyboard.type("Fatou")
+        page.keyboard.press("Tab")
         page.keyboard.type(NEW)
         page.keyboard.press("Tab")
         page.keyboard.type(NEW)

@@ -374,12 +374,33 @@ def test_person_photographs_prints_and_shares_a_payslip_then_stops_the_link(
 HELPED = "bruno.diallo"
 HELPED_BIRTH = "02/11/1979"
 CHOSEN = "Mangue-et-citron-2026"
+COLLEAGUE = "accueil"  # Claire Bernard, the second CCAS agent of the four eyes
+
+
+def give_the_colleague_the_account_scope(site):
+    """Bruno Diallo (no phone, no e-mail, no questions) names the reception agent too in a
+    mandate with the account scope: a printed code for him needs a second CCAS agent's
+    confirmation (decision 0043).  Set up through REST, before the journey."""
+    mine = site.session("travailleur").get(f"{site.url}/coffres/@my-vaults", timeout=60)
+    (item,) = [item for item in mine.json()["items"] if item["last_name"] == "Diallo"]
+    vault = f"{site.url}/coffres/{item['id']}"
+    made = site.session(HELPED).post(
+        f"{vault}/@mandates",
+        json={"agents": [COLLEAGUE], "scopes": ["account"], "purpose": "Accueil", "submit": True},
+        timeout=60,
+    )
+    assert made.status_code == 201, made.text[:500]
+    mandate = made.json()["@id"]
+    for who, body in ((HELPED, {"method": "electronic"}), (COLLEAGUE, {})):
+        signed = site.session(who).post(f"{mandate}/@mandate-sign", json=body, timeout=60)
+        assert signed.status_code == 200, signed.text[:500]
 
 
 def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_sees(
     real_site, browser
 ):
     site = real_site
+    give_the_colleague_the_account_scope(site)
     agent = desktop(browser)
     staff_login(agent, site, "travailleur")
     to_agent_home(agent)
@@ -396,7 +417,19 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     assert re.fullmatch(r"[A-Z0-9]{4}-[A-Z0-9]{4}", code), code
     sheet = text_of(agent, "body")
     assert HELPED in sheet and "/mon-coffre/nouveau-mot-de-passe" in sheet
+    assert "Une deuxième personne du CCAS doit confirmer ce code" in sheet
     agent_pages = [agent.content()]
+    help_url = agent.url.split("?")[0]
+
+    # No phone, no e-mail, no questions: a second CCAS agent confirms (four eyes, 0043)
+    agent.goto(help_url)
+    assert agent.locator("#confirm-reset").count() == 0  # not the agent who made it
+    colleague = desktop(browser)
+    staff_login(colleague, site, COLLEAGUE)
+    colleague.goto(help_url)
+    assert "Samir Haddad" in text_of(colleague, "#help-waiting")
+    colleague.click("#confirm-reset")
+    colleague.wait_for_selector("#help-confirmed")
 
     # The person, on the phone, with the printed code and the date of birth
     person = phone(browser)
@@ -406,6 +439,8 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     person.click("#route-code")
     person.wait_for_load_state()
     person.fill("#login", HELPED)
+    person.click("#see-code-form")
+    person.wait_for_load_state()
     person.fill("#code", code)
     person.fill("#birth", HELPED_BIRTH)
     person.fill("#new_password", CHOSEN)
@@ -417,6 +452,13 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     person.wait_for_load_state()
     assert person_login(person, site, HELPED, CHOSEN), text_of(person)
     assert person.inner_text("h1") == "Mes papiers"
+    # told on the first page, until the person dismisses it
+    notice = "avec l'aide de l'accueil du CCAS. Si ce n'était pas vous, venez au CCAS."
+    assert notice in text_of(person, "#notices")
+    person.get_by_role("button", name="J'ai compris").click()
+    person.wait_for_load_state()
+    assert person.inner_text("h1") == "Mes papiers"
+    assert notice not in text_of(person)
 
     # The old password no longer opens the safe
     other_phone = phone(browser)
@@ -438,8 +480,9 @@ def test_agent_starts_a_reset_and_the_person_chooses_a_password_the_agent_never_
     history = history_actions(person, site)
     actions = [action for action, _sentence in history]
     assert in_order(actions, ["account_help", "password_reset_completed", "login"]), history
-    helped = [sentence for action, sentence in history if action == "account_help"][-1]
-    assert helped.startswith("Samir Haddad") and helped.endswith("vous a aidé pour votre compte.")
+    helped = [sentence for action, sentence in history if action == "account_help"]
+    for name in ("Samir Haddad", "Claire Bernard"):  # both agents of the four eyes
+        assert any(s.startswith(name) and "vous a aidé pour votre compte" in s for s in helped)
     chosen = [sentence for action, sentence in history if action == "password_reset_completed"]
     assert chosen[-1] == "Un nouveau mot de passe a été choisi."
     assert CHOSEN not in person.content()

@@ -784,7 +784,7 @@ def is_ccas_agent(user):
 def awaiting_confirmation(vault):
     """The pending printed code that waits for a second agent, or ``None``."""
     now = _now()
-    for reset in reversed(_resets(vault)):
+    for reset in reversed(getattr(aq_base(vault), RESETS, None) or ()):  # a read: no write on GET
         if (
             reset["route"] == "code"
             and reset.get("needs") == NEEDS_CONFIRMATION
