@@ -431,3 +431,116 @@ def test_agent_page_offers_the_confirmation_to_the_second_agent_only(functional_
     )
     assert 'id="help-confirmed"' in confirmed.text
     assert rest_reset(functional_portal, code).status_code == 200
+
+
+# --- HTTP, the instance ``make start`` builds (C security, a subprocess) ------------------------
+
+PERSON = "bruno.diallo"  # no phone, no e-mail, no questions in the demo
+PERSON_BIRTH = "1979-11-02"
+WORKER = "travailleur"  # the account scope on Bruno Diallo's vault
+COLLEAGUE = "accueil"  # a CCAS agent, no mandate on him until he names her
+PARTNER = "partenaire-caf"  # the CAF's agent: no mandate on him
+
+
+def site_login(site, login, password):
+    """A session logged in through the skin's own form."""
+    session = requests.Session()
+    answer = session.post(
+        f"{site.url}/mon-coffre/connexion",
+        data={"__ac_name": login, "__ac_password": password, "form.submitted": "1"},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert answer.status_code == 303, answer.text[:300]
+    return session
+
+
+def site_reset(site, code, answer=None, password=NEW):
+    body = {
+        "route": "code",
+        "login": PERSON,
+        "code": code,
+        "birth_date": PERSON_BIRTH,
+        "new_password": password,
+    }
+    if answer is not None:
+        body["answer"] = answer
+    return requests.post(f"{site.url}/@password-reset", json=body, headers=JSON, timeout=60)
+
+
+@pytest.mark.slow
+def test_on_the_shipped_instance_the_agent_alone_never_chooses_the_password(real_site):
+    site = real_site
+    worker = site.session(WORKER)
+    mine = worker.get(f"{site.url}/coffres/@my-vaults", timeout=60).json()["items"]
+    (item,) = [item for item in mine if item["last_name"] == "Diallo"]
+    assert item["birth_date"] == PERSON_BIRTH  # the agent sees the date of birth
+    vault = f"{site.url}/coffres/{item['id']}"
+    # the person names the reception agent too, with the account scope
+    made = site.session(PERSON).post(
+        f"{vault}/@mandates",
+        json={"agents": [COLLEAGUE], "scopes": ["account"], "purpose": "Accueil", "submit": True},
+        timeout=60,
+    )
+    assert made.status_code == 201, made.text[:300]
+    for who, body in ((PERSON, {"method": "electronic"}), (COLLEAGUE, {})):
+        signed = site.session(who).post(f"{made.json()['@id']}/@mandate-sign", json=body)
+        assert signed.status_code == 200, signed.text[:300]
+    before = requests.post(
+        f"{site.url}/@login", json={"login": PERSON, "password": "demo"}, headers=JSON, timeout=60
+    ).json()["token"]
+
+    # (b) no questions: the worker's code and the date of birth are not enough
+    printed = worker.post(f"{vault}/@assisted-reset", json={"delivery": "print"}, timeout=60)
+    assert printed.status_code == 201, printed.text[:300]
+    assert printed.json()["needs"] == "confirmation"
+    code = printed.json()["code"]
+    assert site_reset(site, code).status_code == 400
+    own = worker.post(f"{vault}/@assisted-reset", json={"confirm": True}, timeout=60)
+    assert (own.status_code, own.json()["error"]["type"]) == (403, "same_agent")
+    partner = site.session(PARTNER).post(f"{vault}/@assisted-reset", json={"confirm": True})
+    assert partner.status_code in (401, 403), partner.text[:300]
+    confirmed = site.session(COLLEAGUE).post(f"{vault}/@assisted-reset", json={"confirm": True})
+    assert confirmed.status_code == 200, confirmed.text[:300]
+    done = site_reset(site, code)
+    assert done.status_code == 200, done.text[:300]
+    old = requests.get(
+        f"{vault}/@vault-history", headers={**JSON, "Authorization": f"Bearer {before}"}
+    )
+    assert old.status_code == 401, "a session opened before the reset still reads the vault"
+
+    # the person sees the notice on her first page until she dismisses it
+    person = site_login(site, PERSON, NEW)
+    papers = person.get(f"{site.url}/mon-coffre/papiers", timeout=60).text
+    assert "avec l'aide de l'accueil du CCAS. Si ce n'était pas vous, venez au CCAS." in papers
+    notice_id = re.search(r'name="avis" value="([0-9a-f]+)"', papers).group(1)
+    person.post(
+        f"{site.url}/mon-coffre/avis-lu",
+        data={"avis": notice_id, "_authenticator": form_token(papers)},
+        timeout=60,
+    )
+    assert "avec l'aide de l'accueil" not in person.get(f"{site.url}/mon-coffre/papiers").text
+
+    # (a) the person chooses questions: a new printed code then needs her answer
+    account = person.get(f"{site.url}/mon-coffre/compte", timeout=60).text
+    chosen = person.post(
+        f"{site.url}/mon-coffre/compte",
+        data={
+            "form.action": "questions",
+            "_authenticator": form_token(account),
+            "question1": "first_pet",
+            "answer1": "Médor",
+            "question2": "birth_town",
+            "answer2": "Dakar",
+        },
+        timeout=60,
+    )
+    assert chosen.status_code == 200, chosen.text[:300]
+    printed = worker.post(f"{vault}/@assisted-reset", json={"delivery": "print"}, timeout=60)
+    assert printed.json()["needs"] == "answer" and printed.json()["question"] == "first_pet"
+    code = printed.json()["code"]
+    for answer in (None, "Dakar", "Rex"):  # the birth town is on the residence permit
+        refused = site_reset(site, code, answer, password="Encore-un-autre-8")
+        assert (refused.status_code, refused.json()["error"]["type"]) == (400, "wrong_code")
+    assert site_reset(site, code, "medor", password="Encore-un-autre-8").status_code == 200
+    assert site_login(site, PERSON, "Encore-un-autre-8")
