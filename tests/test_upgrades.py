@@ -36,13 +36,13 @@ def upgrade():
 
 def test_the_profile_version_is_the_last_upgrade_destination(portal):
     setup = api.portal.get_tool("portal_setup")
-    assert setup.getLastVersionForProfile(PROFILE) == ("1005",)
+    assert setup.getLastVersionForProfile(PROFILE) == ("1006",)
     assert setup.listUpgrades(PROFILE) == []
 
 
 def test_upgrading_adds_the_new_types_settings_and_checklists(site_at_1000):
     assert len(checklist_records()) == 0
-    assert upgrade() == ("1005",)  # through 1001, 1002, 1003, 1004, then 1005
+    assert upgrade() == ("1006",)  # through 1001, 1002, 1003, 1004, 1005, then 1006
     assert "ShareLink" in site_at_1000.portal_types
     assert api.portal.get_registry_record("ccas.vault.settings.city_name") in ("", None)
     assert sorted(checklist_records().keys()) == [
@@ -94,7 +94,7 @@ def configlets():
 
 
 def test_upgrading_from_1002_adds_the_agent_home_panels_and_settings(site_at_1002):
-    assert upgrade() == ("1005",)
+    assert upgrade() == ("1006",)
     assert "ccas-agent-home" in site_at_1002.portal_actions.portal_tabs.objectIds()
     assert {"ccas-settings", "ccas-indicateurs"} <= configlets()
     # New settings come with their defaults (self-service opening stays off) ...
@@ -133,3 +133,21 @@ def test_upgrading_from_1002_encrypts_the_files_stored_before(site_at_1002):
     assert isinstance(paper.file, EncryptedBlobFile)
     assert paper.file.data == plaintext
     assert b"Avant 1003" not in paper.file.raw()
+
+
+def test_upgrading_from_1005_makes_the_self_service_switch_optional_and_keeps_its_value(portal):
+    """A required Bool's checkbox could not be unticked in a browser (issue 20, item 6)."""
+    from ccas.vault.settings import IVaultSettings
+    from plone.registry import field as registry_field
+    from plone.registry import Record
+
+    name = "ccas.vault.settings.self_service_opening"
+    registry = getUtility(IRegistry)
+    old = registry_field.Bool(title="old", required=True)
+    old.interfaceName, old.fieldName = IVaultSettings.__identifier__, "self_service_opening"
+    registry.records[name] = Record(old, True)
+    assert registry.records[name].field.required is True
+    api.portal.get_tool("portal_setup").setLastVersionForProfile(PROFILE, "1005")
+    assert upgrade() == ("1006",)
+    assert registry.records[name].field.required is False
+    assert api.portal.get_registry_record(name) is True

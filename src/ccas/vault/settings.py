@@ -118,6 +118,7 @@ class IVaultSettings(Interface):
     self_service_opening = schema.Bool(
         title=_("People may open their vault themselves, online"),
         description=_("Off: only an agent of the CCAS opens a vault, with the person."),
+        required=False,  # a required checkbox cannot be unticked in a browser (issue 20)
         default=False,
     )
 

@@ -35,7 +35,7 @@ class IVault(model.Schema):
     email = schema.TextLine(title=_("E-mail address"), required=False)
     phone = schema.TextLine(title=_("Mobile phone number"), required=False)
     receive_ccas_letters = schema.Bool(
-        title=_("Receive the CCAS's letters in the vault"), default=False
+        title=_("Receive the CCAS's letters in the vault"), required=False, default=False
     )
 
 
