@@ -12,6 +12,10 @@ one line per problem and a one-line summary for the cron mail; exits 0 when
 everything matches, 1 on a mismatch, 2 when the site or path does not exist.
 Read-only: the transaction is always aborted.
 
+``ccas-vault-check`` (:mod:`ccas.vault.check`, decision 0040) runs this check of
+every paper (:func:`check_document`) among its others, and the in-server clock
+runs it every night; this command stays for the crons that call it.
+
 Cron (every Sunday at 04:30)::
 
     MAILTO=admin@ccas.example

@@ -31,6 +31,7 @@ from ZODB.utils import p64
 from ZODB.utils import u64
 import functools
 import importlib
+import itertools
 import logging
 
 
@@ -40,6 +41,8 @@ BLOB_CLASS = ("ZODB.blob", "Blob")
 _MISSING = "missing"
 _UNREADABLE = "unreadable"
 _GC_EVERY = 5000
+#: Records asked for ahead of the walk from a storage that can (ZEO's ``prefetch``).
+PREFETCH = 200
 
 
 class _StandIn:
@@ -151,8 +154,17 @@ def check_storage(storage, report=None):
             f"mais son enregistrement est un {_dotted(actual)}",
         )
 
+    prefetch = getattr(storage, "prefetch", None)  # ZEO: ask for the next records at once
+    prefetched = set()
     while queue:
         key = queue.popleft()
+        if prefetch is not None and key not in prefetched:
+            ahead = [p64(oid) for oid in itertools.islice(queue, PREFETCH)]
+            prefetched = {key, *map(u64, ahead)}
+            try:
+                prefetch(ahead, before)
+            except Exception:  # an optimisation only
+                prefetch = None
         oid = p64(key)
         expected = waiting.pop(key)
         try:

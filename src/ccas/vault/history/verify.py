@@ -7,6 +7,10 @@ Usage::
 Prints one line per broken history and a summary line; exits 0 when every
 history is intact, 1 when one is broken, 2 when the path does not exist.
 Read-only: the transaction is always aborted.
+
+``ccas-vault-check`` (:mod:`ccas.vault.check`, decision 0040) verifies every
+history too, among its other checks, and the in-server clock runs it every
+night; this command stays for the crons that call it.
 """
 
 from Acquisition import aq_base
