@@ -415,6 +415,10 @@ def test_agent_page_offers_the_confirmation_to_the_second_agent_only(functional_
     )
     assert 'id="confirmation-needed"' in sheet.text and 'id="ask-a-colleague"' in sheet.text
     code = re.search(r'id="reset-code">([A-Z0-9-]+)<', sheet.text).group(1)
+    # "Mon accueil" points the second agent, not the first, to the code waiting for them
+    home = f"{functional_portal.absolute_url()}/@@accueil-agent"
+    assert "code-to-confirm-link" not in first.get(home, timeout=60).text
+    assert "code-to-confirm-link" in requests.get(home, auth=("collegue", PASSWORD)).text
     own = first.get(f"{vault.absolute_url()}/@@aide-compte", timeout=60)
     assert 'id="help-waiting"' in own.text and 'id="confirm-reset"' not in own.text
     assert 'id="confirm-not-you"' in own.text
@@ -430,6 +434,7 @@ def test_agent_page_offers_the_confirmation_to_the_second_agent_only(functional_
         timeout=60,
     )
     assert 'id="help-confirmed"' in confirmed.text
+    assert "code-to-confirm-link" not in second.get(home, timeout=60).text
     assert rest_reset(functional_portal, code).status_code == 200
 
 

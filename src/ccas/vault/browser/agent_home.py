@@ -176,6 +176,14 @@ class AgentHomeView(BrowserView):
         except VaultError:  # the mandate ended a moment ago
             return []
 
+    def _code_to_confirm(self, vault_id):
+        """A printed code made by another agent waits for a second agent (decision 0043)."""
+        from ccas.vault.account import recovery
+
+        vault = vault_directory().get(vault_id)
+        reset = recovery.awaiting_confirmation(vault) if vault is not None else None
+        return reset is not None and reset["started_by"] != api.user.get_current().getId()
+
     def _row(self, item, collect=True):
         person = f"{item['first_name']} {item['last_name']}".strip()
         vault_url = f"{self.directory_url}/{item['id']}"
@@ -195,5 +203,6 @@ class AgentHomeView(BrowserView):
                 f"{vault_url}/@@identity-check" if CONSULT in item["scopes"] else ""
             ),
             "account_help_url": (f"{vault_url}/@@aide-compte" if ACCOUNT in item["scopes"] else ""),
+            "code_to_confirm": ACCOUNT in item["scopes"] and self._code_to_confirm(item["id"]),
             "next": appointment_row(upcoming[0]) if upcoming else None,
         }
