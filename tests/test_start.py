@@ -5,6 +5,7 @@ The Makefile runs ``ccas-vault-instance init``, ``ccas-vault-instance site
 folder, on a free port, then use the site with HTTP and with Chromium.
 """
 
+from real_instance import deployer_env
 from servers import BIN
 from servers import CHROMIUM
 from servers import CHROMIUM_ARGS
@@ -108,3 +109,20 @@ def test_a_person_logs_in_with_chromium(site_url, tmp_path):
             assert page.locator("input[name='__ac_password']").count() == 0
         finally:
             browser.close()
+
+
+def test_a_new_site_logs_no_missing_key_and_a_start_without_key_says_so(tmp_path):
+    """``site`` makes the master key during the install: no alarm before it; a server
+    started later without any key logs the error (encryption/startup.py)."""
+    keys = tmp_path / "keys"
+    env = deployer_env(CCAS_VAULT_KEY_DIR=str(keys))
+    home, port = tmp_path / "instance", free_port()
+    tool = str(BIN / "ccas-vault-instance")
+    run(tool, "init", str(home), "--data", str(tmp_path / "data"), "--port", str(port), env=env)
+    made = run(tool, "site", str(home), env=env)
+    assert "master key" not in made.stdout + made.stderr, made.stderr[-2000:]
+    assert (keys / "master-current").is_file()
+    (keys / "master-current").unlink()
+    log = home / "var" / "log" / "event.log"
+    with zope_server(home, port, env=env, inherit=False):
+        assert "encryption at rest: no master key" in log.read_text()

@@ -379,10 +379,12 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
 
     Returns ``True`` when the site was created by this call.
     """
+    from ccas.vault.encryption import startup
     from zope.component.hooks import setSite
     import transaction
 
-    app = _open_app(Path(home).resolve() / "etc" / "zope.conf")
+    with startup.deferred():  # the install below makes the master key
+        app = _open_app(Path(home).resolve() / "etc" / "zope.conf")
     try:
         admin_password = admin_password or os.environ.get("ADMIN_PASSWORD") or "admin"
         if app.acl_users.getUserById("admin") is None:
@@ -407,6 +409,8 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
             setSite(site)
             site.portal_setup.runAllImportStepsFromProfile("profile-ccas.vault:demo")
             transaction.commit()
+        setSite(app[site_id])  # the site's key_directory setting, if any
+        startup.check_master_key()
         return created
     except BaseException:
         transaction.abort()
