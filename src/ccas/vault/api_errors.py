@@ -8,6 +8,10 @@ carry both: plone.restapi clients keep their keys, the add-on's clients get the
 documented shape with its French text.  So does a refusal made by Zope at traversal
 (an anonymous caller stopped by ``ccas.vault: Reach vault pages``, decision 0031):
 the same answer as the services' own refusals.
+
+An exception made by :func:`route_error` carries its own ``error`` object (a precise type
+and message, in English and French): the add-on's answers to Plone's own routes called
+with an incomplete request (``plone_routes.py``, decision 0042).
 """
 
 from plone.rest.errors import ErrorHandling
@@ -27,8 +31,16 @@ class _WithAddonError(ErrorHandling):
     def render_exception(self, exception):
         result = super().render_exception(exception)
         if result is not None:  # None: plone.app.redirector answered with a redirect
-            result["error"] = dict(self.error)
+            result["error"] = dict(getattr(exception, "addon_error", None) or self.error)
         return result
+
+
+def route_error(exception_class, type_, message, message_fr):
+    """``exception_class(message)`` answered with the add-on's ``error`` object
+    ``{"type": type_, "message": message, "message_fr": message_fr}``."""
+    exception = exception_class(message)
+    exception.addon_error = {"type": type_, "message": message, "message_fr": message_fr}
+    return exception
 
 
 @adapter(NotFound, IAPIRequest)

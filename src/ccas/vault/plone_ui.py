@@ -83,7 +83,10 @@ REFUSAL = (
 
 
 def is_own_view(view):
-    """Whether the add-on made this view: its class, its form or its template is ccas.vault's."""
+    """Whether the add-on made this view: its class, its form or its template is ccas.vault's
+    (a Plone view the add-on only mends, ``plone_view = True``, stays Plone's: decision 0042)."""
+    if getattr(view, "plone_view", False):
+        return False
     classes = [type(view)]
     form = getattr(view, "form", None)
     if isinstance(form, type):
