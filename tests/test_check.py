@@ -9,9 +9,11 @@ a delivered letter, as issue 18 found), a dangling reference, a missing blob, a
 broken history chain, a receipt without document, a catalog entry leading
 nowhere, a paper indexed twice and one not indexed, a GED letter delivered
 twice, a folder entry holding another entry's paper — and each is reported,
-by kind, read from a FileStorage and through a ZEO server.
+by kind, read from a FileStorage and through a ZEO server.  The demo on
+RelStorage (real PostgreSQL, ``tests/pg.py``) is checked too.
 """
 
+from pg import postgresql  # noqa: F401 (fixture)
 from real_instance import _build
 from real_instance import deployer_env
 from servers import BIN
@@ -358,3 +360,39 @@ def test_the_clock_runs_the_check_once_a_night(corrupted, tmp_path):
     assert written["summary"].startswith("check PROBLEMS")
     assert what["history"] in kinds(written)["history_broken"]
     assert f"history_broken {what['history']}" in result.stderr  # logged, one line a problem
+
+
+UNINDEX = r"""
+import sys
+import transaction
+from ccas.vault.scripts.instance import opened_app
+
+with opened_app(sys.argv[1]) as app:
+    catalog = app.ccas.portal_catalog
+    brains = catalog.unrestrictedSearchResults(portal_type="VaultDocument", sort_on="path")
+    path = brains[0].getPath()
+    catalog.uncatalog_object(path)
+    transaction.commit()
+    print(path)
+"""
+
+
+def test_on_relstorage(postgresql, tmp_path):  # noqa: F811
+    """RelStorage (``make start-pg``'s instance): the walk goes through the same storage API."""
+    home = tmp_path / "instance"
+    env = deployer_env()
+    run(str(BIN / "ccas-vault-instance"), "init", str(home), "--port", str(free_port()),
+        "--relstorage-dsn", postgresql.database("check"), "--clock-interval", "0",
+        env=env)  # fmt: skip
+    run(str(BIN / "ccas-vault-instance"), "site", str(home), "--demo", env=env)
+    conf = home / "etc" / "zope.conf"
+    status, report, seconds = check(conf)
+    print(f"RelStorage demo checked in {seconds:.1f}s: {report['checked']}")
+    assert report["problems"] == [] and status == 0
+    assert report["checked"]["storage"] > 5000 and report["checked"]["blob files"] > 10
+    script = tmp_path / "unindex.py"
+    script.write_text(UNINDEX)
+    unindexed = run(str(BIN / "python"), str(script), str(conf), env=env).stdout.split()[-1]
+    status, report, _seconds = check(conf, "--skip", "storage")
+    assert status == 1
+    assert kinds(report) == {"not_indexed": [unindexed]}
