@@ -502,3 +502,16 @@ def test_every_history_action_reads_as_a_plain_sentence(vault, functional_portal
     for sentence in sentences:
         assert "${" not in sentence and sentence.endswith("."), sentence
     assert "Claire Bernard (CCAS) a regardé «\u00a0Attestation CAF\u00a0»." in sentences
+
+
+def test_texts_with_a_name_in_them_are_filled_in_never_left_as_placeholders(
+    vault, functional_portal
+):
+    """Issue 20 item 5: ``alt="Aperçu de ${title}"`` on a paper's page."""
+    document = paper(vault, "Attestation CAF")
+    page = owner(functional_portal).get(
+        skin(functional_portal, f"papier/{document.UID()}"), timeout=60
+    )
+    assert page.status_code == 200, page.text[:500]
+    assert 'alt="Aperçu : Attestation CAF"' in page.text  # not « de Attestation »
+    assert "${" not in page.text

@@ -31,6 +31,7 @@ from zope.component import getMultiAdapter
 from zope.component import getSiteManager
 from zope.component import queryMultiAdapter
 from zope.i18n import translate
+from zope.i18nmessageid import Message
 from zope.interface import alsoProvides
 from zope.interface import implementer
 from zope.interface import Interface
@@ -261,6 +262,9 @@ class PublicPage(BrowserView):
             if msgid not in cache:
                 cache[msgid] = translate(msgid, context=self.request, target_language=self.lang)
             return cache[msgid]
+        if mapping is not None and isinstance(msgid, Message):
+            # zope.i18n takes a message's own mapping and ignores the argument
+            msgid = Message(msgid, mapping=mapping)
         return translate(msgid, mapping=mapping, context=self.request, target_language=self.lang)
 
     # -- rendering ---------------------------------------------------------------
