@@ -132,6 +132,8 @@ class CatalogCheck:
             self._apply()
 
     def _apply(self):
+        # Entries leading nowhere go first: a paper catalogued again may need its UID back.
+        self.fixes.sort(key=lambda item: item[0].kind != "catalog_orphan")
         for problem, fix in self.fixes:
             fix()
             self.report.problems.remove(problem)
