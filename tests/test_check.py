@@ -396,3 +396,29 @@ def test_on_relstorage(postgresql, tmp_path):  # noqa: F811
     status, report, _seconds = check(conf, "--skip", "storage")
     assert status == 1
     assert kinds(report) == {"not_indexed": [unindexed]}
+
+
+def test_the_python_api_in_process(portal):
+    """``check_site`` / ``check_storage`` on the test layer's site: clean, then a paper
+    uncatalogued is found, and ``repair=("reindex",)`` puts it back."""
+    from ccas.vault.check import check_site
+    from ccas.vault.check import check_storage
+    from vaults import consent_as_owner
+    from vaults import deposit_as
+    from vaults import make_agent
+    from vaults import open_vault_as
+
+    make_agent("accueil")
+    vault = consent_as_owner(open_vault_as("accueil", "jdupont"))
+    paper = deposit_as("jdupont", vault["prive"])
+    report = check_site(portal)
+    assert report.problems == [], report.text()
+    assert report.checked["blobs"] == 1 and report.checked["history"] >= 1
+    assert check_storage(portal._p_jar.db().storage).problems == []
+    path = "/".join(paper.getPhysicalPath())
+    portal.portal_catalog.uncatalog_object(path)
+    report = check_site(portal)
+    assert [(p.kind, p.path) for p in report.problems] == [("not_indexed", path)]
+    repaired = check_site(portal, repair=("reindex",))
+    assert repaired.problems == [] and [p.kind for p in repaired.repaired] == ["not_indexed"]
+    assert check_site(portal).problems == []

@@ -22,6 +22,9 @@ class CatalogCheck:
         self.site = site
         self.report = report
         self.repair = "reindex" in repair
+        from Products.CMFCore.indexing import processQueue
+
+        processQueue()  # what this transaction queued for the catalog (in-process callers)
         self.catalog = site.portal_catalog
         self._catalog = self.catalog._catalog
         index = self._catalog.indexes.get("UID")
