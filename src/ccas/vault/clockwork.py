@@ -184,7 +184,11 @@ class Clockwork:
             for site_id in _sites(app):
                 if self._stop.is_set():
                     break
-                run_site(app, site_id, dated=self._dated_due(site_id))
+                failed = run_site(app, site_id, dated=self._dated_due(site_id))
+                if "clock jobs" in failed:
+                    # Not done (e.g. the database server lost during the commit): the
+                    # next tick runs them again rather than an hour later (decision 0041).
+                    self.dated_runs.pop(site_id, None)
         finally:
             transaction.abort()
             noSecurityManager()
@@ -220,12 +224,14 @@ def _sites(app):
 
 def run_site(app, site_id, dated=True):
     """The clock jobs (when ``dated``), the signing queue and the drop folder on one site;
-    each job's error is logged and does not stop the others."""
+    each job's error is logged and does not stop the others.  Returns the names of the
+    jobs that failed."""
     from ccas.vault import clock
     from zope.component.hooks import setSite
 
     site = app[site_id]
     setSite(site)
+    failed = []
     try:
         jobs = [
             ("signing queue", _drain),
@@ -241,10 +247,12 @@ def run_site(app, site_id, dated=True):
             except Exception:
                 transaction.abort()
                 logger.exception("clock: %s of site %r failed", name, site_id)
+                failed.append(name)
                 continue
             _log(site_id, name, report)
     finally:
         setSite(None)
+    return failed
 
 
 def _drain():

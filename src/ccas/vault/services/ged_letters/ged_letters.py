@@ -17,6 +17,7 @@ from ccas.vault.security import current_user_id
 from ccas.vault.services.base import disable_csrf
 from ccas.vault.services.base import RequestError
 from ccas.vault.services.base import TraversingService
+from ccas.vault.services.disk_full import is_disk_full
 from transaction.interfaces import TransientError
 from ZEO.Exceptions import ClientStorageError
 from ZODB.POSException import POSError
@@ -141,6 +142,8 @@ class GEDLettersPost(_GEDService):
         except DATABASE_ERRORS:
             raise
         except Exception as error:
+            if is_disk_full(error):  # the server's fault: the whole batch answers 507
+                raise
             raise _LetterFailed from error
 
     @staticmethod
@@ -153,7 +156,9 @@ class GEDLettersPost(_GEDService):
             # Conflicts are retried by the publisher; a lost ZEO server or another
             # database fault fails the whole batch, which the GED sends again.
             raise
-        except Exception:
+        except Exception as error:
+            if is_disk_full(error):  # nor is a full disk (507, disk_full.py): nothing stored
+                raise
             savepoint.rollback()
             logger.exception("GED letter %r not received", reference_of(letter))
             return Result(500, error_body("internal_error", *INTERNAL))

@@ -1,0 +1,71 @@
+"""A full disk answers ``507 insufficient_storage`` in the API's error shape (decision 0041).
+
+When the disk holding the blobs (or a temporary folder) is full, writing a
+paper's file raises ``OSError(ENOSPC)``: while the request runs (a savepoint
+copies the file) or while it commits (the file is moved into the blob
+directory).  Either way Zope aborts the request's transaction, so nothing of
+it is stored — no half-stored paper, no receipt.  Instead of plone.rest's
+generic answer (a ``500`` naming ``OSError``, with a traceback for managers),
+this exception view tells the caller that the server is out of space and
+that the same request may be sent again later; any other ``OSError`` is
+answered by plone.rest as before.  The operator reads the full error in the
+event log.
+"""
+
+from plone.rest.errors import ErrorHandling
+from plone.rest.interfaces import IAPIRequest
+from zope.component import adapter
+import errno
+import json
+import logging
+
+
+logger = logging.getLogger("ccas.vault")
+
+#: The ``errno`` values of a full disk or an exhausted quota.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: Seconds a client is asked to wait before sending the request again.
+RETRY_AFTER_SECONDS = 300
+
+DISK_FULL = (
+    "The server has no disk space left: nothing of this request was stored. Send it again later.",
+    "Le serveur n'a plus d'espace disque : rien de cette demande n'a été enregistré. "
+    "Renvoyez-la plus tard.",
+)
+
+
+def is_disk_full(error):
+    """True when ``error``, or an error it was raised from, is a full disk."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, OSError) and error.errno in DISK_FULL_ERRNOS:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def disk_full_body():
+    message, message_fr = DISK_FULL
+    return {"error": {"type": "insufficient_storage", "message": message, "message_fr": message_fr}}
+
+
+@adapter(OSError, IAPIRequest)
+class DiskFullErrorHandling(ErrorHandling):
+    """``index.html`` exception view of an ``OSError`` in a REST request."""
+
+    def __call__(self):
+        if not is_disk_full(self.context):
+            return super().__call__()
+        logger.error(
+            "disk full, %s %s answered 507: %s",
+            self.request.get("REQUEST_METHOD"),
+            self.request.get("PATH_INFO"),
+            self.context,
+        )
+        response = self.request.response
+        response.setHeader("Content-Type", "application/json")
+        response.setHeader("Cache-Control", "private, no-store")
+        response.setHeader("Retry-After", str(RETRY_AFTER_SECONDS))
+        response.setStatus(507, lock=1)
+        response.setBody(json.dumps(disk_full_body(), indent=2, sort_keys=True), lock=1)
