@@ -549,3 +549,20 @@ def test_on_the_shipped_instance_the_agent_alone_never_chooses_the_password(real
         assert (refused.status_code, refused.json()["error"]["type"]) == (400, "wrong_code")
     assert site_reset(site, code, "medor", password="Encore-un-autre-8").status_code == 200
     assert site_login(site, PERSON, "Encore-un-autre-8")
+
+
+def test_the_printed_sheet_names_the_question_in_the_persons_language(functional_portal, frozen):
+    vault = helped(functional_portal)
+    transaction.commit()
+    agent = requests.Session()
+    agent.auth = ("aidant", PASSWORD)
+    page = agent.get(f"{vault.absolute_url()}/@@aide-compte", timeout=60)
+    sheet = agent.post(
+        f"{vault.absolute_url()}/@@aide-compte",
+        data={"delivery": "print", "_authenticator": form_token(page.text)},
+        timeout=60,
+    )
+    said = re.search(r'<p id="answer-needed">(.*?)</p>', sheet.text, re.S).group(1)
+    assert "Sur la page, répondez aussi à votre question personnelle" in said
+    assert "votre premier animal ?" in said and "Médor" not in sheet.text
+    assert 'id="confirmation-needed"' not in sheet.text

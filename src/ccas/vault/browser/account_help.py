@@ -23,6 +23,7 @@ from plone.protect import CheckAuthenticator
 from Products.Five.browser import BrowserView
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 from zope.i18n import translate
+from zope.i18nmessageid import Message
 
 
 ERRORS = {
@@ -118,12 +119,9 @@ class AccountHelpView(BrowserView):
         if not qid:
             return ""
         question = recovery.question_text(qid, self.person_language)
-        return translate(
-            SHEET["answer"],
-            mapping={"question": f"« {question} »" if self.person_language == "fr" else question},
-            context=self.request,
-            target_language=self.person_language,
-        )
+        quoted = f"« {question} »" if self.person_language == "fr" else f'"{question}"'
+        message = Message(SHEET["answer"], mapping={"question": quoted})
+        return translate(message, context=self.request, target_language=self.person_language)
 
     def ask_a_colleague(self):
         return self.translate(ASK_A_COLLEAGUE)
