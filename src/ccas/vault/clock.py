@@ -353,6 +353,9 @@ CHECK_HOUR = 3
 STORAGE_CHECK_WEEKDAY = 6
 
 
+_check_attempts = {}  # report path -> Paris date of this process's last attempt
+
+
 def check_hour(environ=None):
     """The Paris hour from which the nightly check runs (``CCAS_VAULT_CHECK_HOUR``)."""
     text = ((os.environ if environ is None else environ).get(CHECK_HOUR_VAR) or "").strip()
@@ -396,8 +399,13 @@ def nightly_check(site, now=None, force=False, directory=None):
     # Real time, not the product's (moved) clock: an operations job, not a product rule.
     now = datetime.now(PARIS) if now is None else paris_now(now)
     path = check_report_path(site, directory)
-    if not force and (now.hour < check_hour() or _last_check_date(path) == now.date()):
+    if not force and (
+        now.hour < check_hour()
+        or _check_attempts.get(path) == now.date()
+        or _last_check_date(path) == now.date()
+    ):
         return None
+    _check_attempts[path] = now.date()  # once a night, even when it fails
     check_logger = logging.getLogger("ccas.vault.check")
     report = Report()
     transaction.begin()  # a fresh view of the database
