@@ -363,7 +363,12 @@ class Runner:
         before = case.effect()
         self.send(case)
         after = case.effect()
-        if case.verdict == "held" and after != before and not case.allowed:
+        # only Alice herself may change her account (her display name: the targeted cases)
+        if (
+            case.verdict == "held"
+            and after != before
+            and not (case.allowed and case.actor == "person")
+        ):
             changed = sorted(k for k in before if before[k] != after.get(k))
             case.verdict = "leak"
             case.why = f"the write landed: {', '.join(changed)} changed"
@@ -382,7 +387,9 @@ class Runner:
         if writes:
             after = fingerprint()
             if after != before and not any(
-                case.verdict != "held" or (case.status < 300 and case.allowed) for case in writes
+                # an allowed write that went through (2xx, or a form's redirect) explains it
+                case.verdict != "held" or (case.status < 400 and case.allowed)
+                for case in writes
             ):
                 changed = sorted(
                     k for k in set(before) | set(after) if before.get(k) != after.get(k)
@@ -442,6 +449,9 @@ def owner_fingerprint(base, routes, zope_admin):
         account = read(zope_admin, f"{base}/@users/alice.martin")
         out["account"] = repr({k: account.get(k) for k in ("email", "fullname", "roles")})
         users = read(zope_admin, f"{base}/@users")
+        if isinstance(users, dict) and "items" in users:
+            users = users["items"]  # plone.restapi batches the list
+        # the accounts that exist (their groups and properties are the targeted cases' effect)
         out["accounts"] = repr(
             sorted(u.get("id") for u in users) if isinstance(users, list) else users
         )

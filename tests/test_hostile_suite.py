@@ -20,6 +20,7 @@ request with a 4xx: decision 0042).
 
 from hostile import account_effect
 from hostile import ACTORS
+from hostile import ADMINS
 from hostile import Case
 from hostile import failures
 from hostile import MANAGER
@@ -276,11 +277,15 @@ def account_cases(runner, routes, url_of, login_of, effect):
         )
         for url, target, data in forms:
             name = url.rsplit("/", 1)[1]
+            # a new staff account is the administrators' job (docs/threat-model.md); what it
+            # must not touch is Alice's account, which ``effect`` reads
+            allowed = name == "@@new-user" and actor in ADMINS
             for with_token in (False, True):
                 sent = dict(data, _authenticator=token) if with_token and token else data
                 cases.append(Case(actor, "user management", f"POST {name}"
                                   + (" +token" if with_token else ""), "POST", url, target,
-                                  data=sent, write=True, effect=effect))  # fmt: skip
+                                  data=sent, write=True, effect=effect,
+                                  allowed=allowed))  # fmt: skip
     return cases
 
 
