@@ -182,6 +182,7 @@ def test_a_person_on_a_phone_adds_a_payslip_from_two_photos_and_prints_it(
         assert page.locator("h1").inner_text() == "Mes papiers"
 
         # Log out.
+        page.locator("nav.menu summary").click()  # "Plus"
         page.locator("nav.menu a", has_text="Me déconnecter").click()
         page.wait_for_url("**/mon-coffre/connexion?bye=1")
         check_page(page, "deconnexion")

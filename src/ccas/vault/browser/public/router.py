@@ -38,6 +38,7 @@ from zope.interface import Interface
 from zope.interface import providedBy
 from zope.publisher.interfaces import IPublishTraverse
 import hashlib
+import json
 
 
 SKIN = "mon-coffre"
@@ -231,20 +232,34 @@ class PublicPage(BrowserView):
         if self.vault is None:
             return []
         items = []
-        for name, title, icon in MENU:
+        for index, (name, title, icon) in enumerate(MENU):
             items.append(
                 {
                     "url": self.url(name),
                     "title": self.translate(title),
                     "icon": icon,
                     "current": name == self.section,
+                    "main": index < MENU_MAIN,
                 }
             )
         return items
 
+    def menu_main(self):
+        """The menu's first entries, always shown (the rest is behind "Plus")."""
+        return [item for item in self.menu() if item["main"]]
+
+    def menu_more(self):
+        return [item for item in self.menu() if not item["main"]]
+
     def label(self, name):
         """A translated text for an attribute (``aria-label``, ``data-*``) of the layout."""
         return self.translate(LABELS[name])
+
+    def camera_texts(self):
+        """The texts of photos.js's pages (``data-texts``), as JSON."""
+        return json.dumps(
+            {key: self.translate(text) for key, text in CAMERA_TEXTS.items()}, ensure_ascii=False
+        )
 
     # -- forms -------------------------------------------------------------------
     def authenticator(self):
@@ -292,10 +307,31 @@ LABELS = {
     "menu": _("Menu"),
     "photo": _("Photo"),
     "file": _("File"),
-    # photos.js replaces N with the number of photos chosen
-    "photo_count": _("N photos chosen"),
 }
 
+#: The texts of photos.js (``data-texts`` of a camera input): it replaces N with a number.
+CAMERA_TEXTS = {
+    "one": _("1 photo chosen"),
+    "many": _("N photos chosen"),
+    "page": _("Page N"),
+    "next": _("Take the next page in photo"),
+    "added": _("Page N added."),
+    "removed": _("Page N removed."),
+    "moved": _("The page is now page N."),
+    "retaken": _("Page N taken again."),
+    "up": _("Move up"),
+    "up_long": _("Move up page N"),
+    "down": _("Move down"),
+    "down_long": _("Move down page N"),
+    "remove": _("Remove"),
+    "remove_long": _("Remove page N"),
+    "retake": _("Retake"),
+    "retake_long": _("Retake page N"),
+}
+
+#: The menu: the first MENU_MAIN entries are always shown (the most used on a phone:
+#: see one's papers, add one, share one); the others are one tap away, under "Plus".
+MENU_MAIN = 3
 MENU = (
     ("papiers", _("My papers"), "papers"),
     ("ajouter", _("Add a paper"), "add"),
