@@ -24,6 +24,7 @@ from ccas.vault.content.vault_document import ORIGINS
 from ccas.vault.encryption.migrate import shred_vault
 from ccas.vault.export import iter_documents
 from ccas.vault.history import api as history
+from ccas.vault.indicators import store as indicator_counters
 from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
 from ccas.vault.settings import get_setting
@@ -221,6 +222,8 @@ def _close(directory, vault, now):
     owns_account = getattr(directory, OWNER_INDEX, {}).get(login) in (None, vault.getId())
     # Every mandate still running ends with the vault (roster and agent index emptied).
     end_mandates_of_closed_vault(vault)
+    # The indicators keep its flows; it only leaves the stocks (decision 0044).
+    indicator_counters.vault_deleted(vault, now)
     api.content.transition(obj=vault, transition="close")
     _unindex(directory, vault)
     shred_vault(vault)  # crypto-shredding: its blobs, in any copy, open no more

@@ -10,6 +10,10 @@ from ccas.vault.history.storage import VerificationFailure
 from datetime import datetime
 from datetime import UTC
 from plone import api
+from zope.event import notify
+from zope.interface import Attribute
+from zope.interface import implementer
+from zope.interface import Interface
 import csv
 import io
 import json
@@ -33,6 +37,22 @@ HASH_RULE = (
     "or the genesis for entry 0"
 )
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class IHistoryRecorded(Interface):
+    """An entry was appended to the history of ``object`` (the indicators count it)."""
+
+    object = Attribute("The object whose history got the entry (a vault, the portal)")
+    entry = Attribute("The new entry (an Entry)")
+    target = Attribute("The content object the entry is about, or None")
+
+
+@implementer(IHistoryRecorded)
+class HistoryRecorded:
+    def __init__(self, obj, entry, target=None):
+        self.object = obj
+        self.entry = entry
+        self.target = target
 
 
 def _now():
@@ -85,7 +105,7 @@ def record(
         title = getattr(target, "Title", None)
         target_title = (title() if callable(title) else getattr(target, "title", "")) or ""
     history = get_history(obj_with_history, create=True)
-    return history.append(
+    entry = history.append(
         when=_now(),
         actor=actor_id,
         actor_fullname=fullname,
@@ -97,6 +117,8 @@ def record(
         target_title=target_title,
         details=details,
     )
+    notify(HistoryRecorded(obj_with_history, entry, target))
+    return entry
 
 
 def entries(obj, actor=None):

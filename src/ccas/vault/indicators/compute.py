@@ -1,13 +1,16 @@
-"""The indicators, computed in one pass over the vault directory (decision 0021).
+"""The indicators, read from the monthly counters (decisions 0021 and 0044).
 
-Sources: each live vault's history (the month of an entry is its Europe/Paris
-month), its papers (type of each deposited paper), its mandates (whether a
-signed mandate ever came into force), the anonymous tombstones of closed vaults
-and the monthly password-reset counters of :mod:`ccas.vault.account.recovery`.
+Every figure comes from the anonymous counters of :mod:`.store`, written when
+things happen (a vault deleted by the clock takes nothing away from the months
+it was used in), and from the monthly password-reset counters of
+:mod:`ccas.vault.account.recovery`.  Stocks (open vaults, mandates in force,
+papers per vault) are running sums of flows; figures "since the start" add
+every month from the first one counted.
 
 A vault belongs to the organisation of the agent who opened it (the service
-that proposed it); all its indicators count there.  Closed vaults (tombstones)
-and password resets keep no organisation: they count in the total only.
+that proposed it); all its indicators count there.  Vaults deleted before the
+counters existed (their tombstones) and password resets keep no organisation:
+they count in the total only.
 
 Only numbers leave this module: no name, login, vault id, paper title or id.
 A month's column of an organisation with fewer than :data:`MIN_VAULTS` vaults
@@ -23,7 +26,6 @@ from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 from decimal import ROUND_HALF_UP
-from statistics import median
 
 
 ALL = ""  # the organisation key of the totals
@@ -61,6 +63,28 @@ INDICATORS = {
     "closures_requested": "flow",
     "vaults_closed": "flow",
     "documents_deleted": "flow",
+    # since the start (the experiment report's figures): at the end of each month
+    "vaults_proposed_cumulative": "stock",
+    "vaults_opened_cumulative": "stock",
+    "vaults_activated_cumulative": "stock",
+    "conversion_opened": "mean",
+    "conversion_activated": "mean",
+    "logins_cumulative": "stock",
+    "logins_per_vault_cumulative": "mean",
+    "documents_deposited_cumulative": "stock",
+    "documents_per_vault_cumulative": "mean",
+    "mandates_signed_cumulative": "stock",
+    "closures_requested_cumulative": "stock",
+}
+#: cumulative indicator -> the flow it adds up since the start
+CUMULATIVE = {
+    "vaults_proposed_cumulative": "vaults_proposed",
+    "vaults_opened_cumulative": "vaults_opened",
+    "vaults_activated_cumulative": "vaults_activated",
+    "logins_cumulative": "logins",
+    "documents_deposited_cumulative": "documents_deposited",
+    "mandates_signed_cumulative": "mandates_signed",
+    "closures_requested_cumulative": "closures_requested",
 }
 #: indicators kept only in the total (their sources name no organisation)
 TOTAL_ONLY = {f"password_resets_{route}" for route in RESET_ROUTES} | {"vaults_closed"}
@@ -72,7 +96,9 @@ def month_of(value):
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if isinstance(value, datetime):
-        return clock.paris_now(value).strftime("%Y-%m")
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=clock.PARIS)
+        return value.astimezone(clock.PARIS).strftime("%Y-%m")
     return value.strftime("%Y-%m")
 
 
@@ -120,34 +146,6 @@ class Indicators:
         return self.values.get((indicator, month, organisation), 0)
 
 
-@dataclass
-class _Vault:
-    organisation: str = UNATTRIBUTED
-    proposed: str = ""
-    consented: str = ""
-    deposits: Counter = field(default_factory=Counter)  # month -> papers in
-    deletions: Counter = field(default_factory=Counter)
-    logins: Counter = field(default_factory=Counter)
-    mandates: list = field(default_factory=list)  # (signed month, ended month or "")
-
-
-class _Organisations:
-    """User id -> organisation id, looked up once per user."""
-
-    def __init__(self):
-        self.cache = {}
-
-    def __call__(self, user_id):
-        if user_id not in self.cache:
-            from ccas.vault.organisations import organisation_of
-            from plone import api
-
-            user = api.user.get(userid=user_id) if user_id else None
-            info = organisation_of(user) if user is not None else None
-            self.cache[user_id] = info.id if info is not None else UNATTRIBUTED
-        return self.cache[user_id]
-
-
 def documents_in(container):
     """Every paper under ``container`` (spaces and the CCAS mail folder, as the export walks)."""
     from ccas.vault.export import iter_documents
@@ -155,134 +153,61 @@ def documents_in(container):
     return (document for _folders, document in iter_documents(container))
 
 
-def _papers(vault):
-    """UID -> document type of every paper still in ``vault``."""
-    return {doc.UID(): doc.document_type for doc in documents_in(vault)}
-
-
-def _ever_in_force(mandate):
-    from plone import api
-
-    signature = getattr(mandate, "person_signature", None)
-    if not signature:
-        return False
-    state = api.content.get_state(mandate)
-    if state in ("active", "expired"):
-        return True
-    if state != "revoked":
-        return False
-    on_paper = signature.get("method") == "paper"
-    return on_paper or set(mandate.agent_signatures) >= set(mandate.organisations)
-
-
-def _read_vault(vault, organisations, add):
-    """Fold one vault's history into ``add``; return its :class:`_Vault` timeline."""
-    from ccas.vault.api.mandates import mandates_of
-    from ccas.vault.history import api as history
-
-    facts = _Vault()
-    owner = vault.owner_login
-    types = None
-    in_force = {m.UID(): _ever_in_force(m) for m in mandates_of(vault)}
-    signed, ended = {}, {}
-    for entry in history.entries(vault):
-        action = entry.action
-        month = month_of(entry.when)
-        details = entry.details
-        if action == "open":
-            facts.organisation = organisations(entry.actor)
-            facts.proposed = facts.proposed or month
-            add("vaults_proposed", month, facts.organisation)
-        elif action == "consent":
-            if not facts.consented:
-                facts.consented = month
-                add("vaults_opened", month, facts.organisation)
-            if details.get("method") in ("electronic", "paper"):
-                add(f"consents_{details['method']}", month, facts.organisation)
-        elif action == "login" and entry.actor == owner:
-            if not facts.logins:
-                add("vaults_activated", month, facts.organisation)
-            facts.logins[month] += 1
-            add("logins", month, facts.organisation)
-        elif action == "deposit":
-            if details.get("origin") == "ged":
-                origin = GED
-            else:
-                origin = PERSON if entry.actor == owner else AGENT
-            if types is None:
-                types = _papers(vault)
-            facts.deposits[month] += 1
-            add("documents_deposited", month, facts.organisation)
-            add(f"documents_deposited_by_{origin}", month, facts.organisation)
-            paper_type = types.get(entry.target_uid)
-            if paper_type:
-                add(TYPE_PREFIX + paper_type, month, facts.organisation)
-        elif action == "delete":
-            facts.deletions[month] += 1
-            add("documents_deleted", month, facts.organisation)
-        elif action == "share":
-            add("shares", month, facts.organisation)
-        elif action == "mandate_signed" and details.get("signer") == "person":
-            if in_force.get(entry.target_uid) and entry.target_uid not in signed:
-                signed[entry.target_uid] = month
-                add("mandates_signed", month, facts.organisation)
-        elif action in ("mandate_revoked", "mandate_expired") and "why" in details:
-            if entry.target_uid in signed and entry.target_uid not in ended:
-                ended[entry.target_uid] = month
-                if action == "mandate_revoked":
-                    add("mandates_revoked", month, facts.organisation)
-        elif action == "close_requested":
-            add("closures_requested", month, facts.organisation)
-    facts.mandates = [(month, ended.get(uid, "")) for uid, month in signed.items()]
-    return facts
-
-
 def compute(first=None, last=None, directory=None):
-    """The :class:`Indicators` of the months ``first``..``last`` (``YYYY-MM``)."""
+    """The :class:`Indicators` of the months ``first``..``last`` (``YYYY-MM``).
+
+    Read from the monthly counters of :mod:`.store` (and the password-reset
+    counters): cumulative figures add every month since the first counted one.
+    """
     from ccas.vault.account.recovery import indicators as reset_counters
-    from ccas.vault.api.vaults import vault_directory
-    from ccas.vault.content.vault import IVault
-    from ccas.vault.tombstones import list_tombstones
+    from ccas.vault.indicators import store
 
     if not first or not last:
         first, last = default_range()
     months = month_range(first, last)
-    counts = Counter()
-
-    def add(indicator, month, organisation, number=1):
-        counts[(indicator, month, organisation)] += number
-        counts[(indicator, month, ALL)] += number
-
-    organisations = _Organisations()
     with as_system():
-        directory = directory if directory is not None else vault_directory()
-        vaults = [
-            _read_vault(vault, organisations, add)
-            for vault in directory.objectValues()
-            if IVault.providedBy(vault)
-        ]
-        tombstones = list_tombstones(directory)
+        tree = store.store(directory, create=False) if directory is not None else None
+        flows = store.read(tree) if directory is not None else store.read()
         resets = reset_counters()
-    for stone in tombstones:
-        counts[("vaults_proposed", month_of(stone["opened"]), ALL)] += 1
-        if stone["consented"]:
-            counts[("vaults_opened", month_of(stone["consented"]), ALL)] += 1
-        counts[("closures_requested", month_of(stone["closure_requested"]), ALL)] += 1
-        counts[("vaults_closed", month_of(stone["closed"]), ALL)] += 1
     for month, counters in resets.items():
         for route in RESET_ROUTES:
             number = counters.get(f"{route}.started", 0)
             if number:
-                counts[(f"password_resets_{route}", month, ALL)] += number
+                key = (f"password_resets_{route}", month, ALL)
+                flows[key] = flows.get(key, 0) + number
+    organisations = sorted({key[2] for key in flows if key[2] != ALL})
     result = Indicators(
         months=months,
-        organisations=sorted({facts.organisation for facts in vaults}),
-        indicator_ids=_indicator_ids(counts),
+        organisations=organisations,
+        indicator_ids=_indicator_ids(flows),
     )
-    result.values.update(counts)
-    for month in months:
-        _stocks(result, month, vaults, tombstones)
+    counted = sorted({key[1] for key in flows})
+    start = min([*counted[:1], first])
+    running = Counter()  # (measure, organisation) -> sum since the start
+    by_month = defaultdict(list)
+    for (measure, month, organisation), number in flows.items():
+        by_month[month].append((measure, organisation, number))
+    shown = set(months)
+    for month in month_range(start, last):
+        for measure, organisation, number in by_month.get(month, ()):
+            running[(measure, organisation)] += number
+        if month not in shown:
+            continue
+        logins_held = Counter()
+        for measure, organisation, number in by_month.get(month, ()):
+            if measure == store.LOGINS_HELD:
+                logins_held[organisation] += number
+            elif not measure.startswith(HIDDEN):
+                result.values[(measure, month, organisation)] = number
+        for organisation in (ALL, *organisations):
+            result.population[(month, organisation)] = running[("vaults_proposed", organisation)]
+            _stocks(result.values, month, organisation, running, logins_held[organisation])
     return result
+
+
+#: measures of the store that are not indicators themselves (they make the stocks)
+HIDDEN = ("papers_vaults.", "mandates_ended", "vaults_held_ended", "logins_of_open_vaults")
+BUCKET_PREFIX = HIDDEN[0]
 
 
 def _indicator_ids(counts):
@@ -295,49 +220,55 @@ def _indicator_ids(counts):
     return ids
 
 
-def _stocks(result, month, vaults, tombstones):
-    """Values at the end of ``month``: vaults held, papers per vault, active mandates."""
-    groups = defaultdict(list)
-    for facts in vaults:
-        if facts.proposed and facts.proposed <= month:
-            result.population[(month, facts.organisation)] = (
-                result.population.get((month, facts.organisation), 0) + 1
-            )
-            result.population[(month, ALL)] = result.population.get((month, ALL), 0) + 1
-        for organisation in (facts.organisation, ALL):
-            groups[organisation].append(facts)
-    for stone in tombstones:
-        if month_of(stone["opened"]) <= month:
-            result.population[(month, ALL)] = result.population.get((month, ALL), 0) + 1
-    held_stones = sum(
-        1
-        for stone in tombstones
-        if stone["consented"] and month_of(stone["consented"]) <= month < month_of(stone["closed"])
+def _stocks(values, month, organisation, running, logins):
+    """Stocks at the end of ``month`` and figures since the start, from the running sums."""
+
+    def total(measure):
+        return running[(measure, organisation)]
+
+    values[("vaults_held", month, organisation)] = total("vaults_opened") - total(
+        "vaults_held_ended"
     )
-    for organisation, members in groups.items():
-        held = [f for f in members if f.consented and f.consented <= month]
-        papers = [
-            sum(n for m, n in f.deposits.items() if m <= month)
-            - sum(n for m, n in f.deletions.items() if m <= month)
-            for f in held
-        ]
-        logins = sum(f.logins.get(month, 0) for f in held)
-        active = sum(
-            1
-            for f in members
-            for signed, ended in f.mandates
-            if signed <= month and (not ended or ended > month)
-        )
-        values = result.values
-        values[("vaults_held", month, organisation)] = len(held) + (
-            held_stones if organisation == ALL else 0
-        )
-        values[("mandates_active", month, organisation)] = active
-        values[("logins_per_vault", month, organisation)] = _ratio(logins, len(held))
-        values[("documents_per_vault_mean", month, organisation)] = _ratio(sum(papers), len(papers))
-        values[("documents_per_vault_median", month, organisation)] = (
-            _ratio(median(papers) * 2, 2) if papers else 0
-        )
+    values[("mandates_active", month, organisation)] = total("mandates_signed") - total(
+        "mandates_ended"
+    )
+    distribution = sorted(
+        (int(measure[len(BUCKET_PREFIX) :]), number)
+        for (measure, org), number in running.items()
+        if org == organisation and measure.startswith(BUCKET_PREFIX) and number > 0
+    )
+    vaults = sum(number for _papers, number in distribution)
+    papers = sum(papers * number for papers, number in distribution)
+    values[("logins_per_vault", month, organisation)] = _ratio(logins, vaults)
+    values[("documents_per_vault_mean", month, organisation)] = _ratio(papers, vaults)
+    values[("documents_per_vault_median", month, organisation)] = _median(distribution, vaults)
+    for indicator, measure in CUMULATIVE.items():
+        values[(indicator, month, organisation)] = total(measure)
+    opened, proposed = total("vaults_opened"), total("vaults_proposed")
+    values[("conversion_opened", month, organisation)] = _ratio(100 * opened, proposed)
+    values[("conversion_activated", month, organisation)] = _ratio(
+        100 * total("vaults_activated"), opened
+    )
+    values[("logins_per_vault_cumulative", month, organisation)] = _ratio(total("logins"), opened)
+    values[("documents_per_vault_cumulative", month, organisation)] = _ratio(
+        total("documents_deposited"), opened
+    )
+
+
+def _median(distribution, vaults):
+    """The median number of papers of ``distribution`` (sorted ``(papers, vaults)``)."""
+    if not vaults:
+        return 0
+    ranks = ((vaults - 1) // 2, vaults // 2)
+    found = []
+    for rank in ranks:
+        seen = 0
+        for papers, number in distribution:
+            seen += number
+            if rank < seen:
+                found.append(papers)
+                break
+    return _ratio(found[0] + found[1], 2)
 
 
 def _ratio(numerator, denominator):

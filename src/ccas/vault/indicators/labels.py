@@ -30,6 +30,17 @@ LABELS = {
     "closures_requested": _("Closures requested"),
     "vaults_closed": _("Vaults closed and deleted"),
     "documents_deleted": _("Papers deleted"),
+    "vaults_proposed_cumulative": _("Vaults proposed since the start"),
+    "vaults_opened_cumulative": _("Vaults opened since the start"),
+    "vaults_activated_cumulative": _("Vaults activated since the start"),
+    "conversion_opened": _("Vaults proposed that were opened, since the start (%)"),
+    "conversion_activated": _("Vaults opened that were activated, since the start (%)"),
+    "logins_cumulative": _("Logins of the persons since the start"),
+    "logins_per_vault_cumulative": _("Logins per vault opened, since the start"),
+    "documents_deposited_cumulative": _("Papers deposited since the start"),
+    "documents_per_vault_cumulative": _("Papers deposited per vault opened, since the start"),
+    "mandates_signed_cumulative": _("Mandates signed since the start"),
+    "closures_requested_cumulative": _("Closures requested since the start"),
 }
 
 #: Sections of the table: (title, indicator ids or a prefix)
@@ -71,6 +82,22 @@ SECTIONS = (
             "password_resets_code_print",
             "closures_requested",
             "vaults_closed",
+        ),
+    ),
+    (
+        _("Since the start of the experiment"),
+        (
+            "vaults_proposed_cumulative",
+            "vaults_opened_cumulative",
+            "vaults_activated_cumulative",
+            "conversion_opened",
+            "conversion_activated",
+            "logins_cumulative",
+            "logins_per_vault_cumulative",
+            "documents_deposited_cumulative",
+            "documents_per_vault_cumulative",
+            "mandates_signed_cumulative",
+            "closures_requested_cumulative",
         ),
     ),
 )

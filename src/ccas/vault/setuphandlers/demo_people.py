@@ -660,5 +660,9 @@ def build(password):
         if not person.closed:
             created.append(person.login)
     _park_a_letter()
+    # The indicators' counters, from the histories as placed in time (decision 0044).
+    from ccas.vault.indicators.store import rebuild
+
+    rebuild(directory)
     setattr(directory, MARKER, True)
     return created
