@@ -31,6 +31,7 @@ import os
 import requests
 import signal
 import subprocess
+import threading
 import time
 
 
@@ -220,6 +221,42 @@ class Cluster:
         assert answer.status_code == 200, answer.text
         (item,) = answer.json()["items"]
         return item["@id"]
+
+
+class ZEORestart:
+    """Kill the ZEO server ``delay`` seconds after ``start()`` — or after ``when()`` became
+    true — and start it again ``down`` seconds later."""
+
+    def __init__(self, cluster, delay, down, when=None):
+        self.cluster, self.delay, self.down, self.when = cluster, delay, down, when
+        self.killed = threading.Event()
+        self.done = threading.Event()
+        self.thread = None
+
+    def _run(self):
+        deadline = time.monotonic() + 120
+        while self.when is not None and not self.when():
+            if time.monotonic() > deadline:
+                self.done.set()  # never came: nothing killed
+                return
+            time.sleep(0.01)
+        time.sleep(self.delay)
+        self.cluster.kill_zeo()
+        self.killed_after = round(time.monotonic() - self.started, 1)
+        self.killed.set()
+        time.sleep(self.down)
+        self.cluster.start_zeo()
+        self.done.set()
+
+    def start(self):
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def wait(self):
+        self.thread.join(180)
+        assert self.done.is_set(), "the ZEO server was not restarted"
+        assert self.killed.is_set(), "the ZEO server was never killed"
 
 
 def owner_view(site_url, vault_url, auth=OWNER, timeout=60):

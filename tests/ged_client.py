@@ -33,11 +33,12 @@ HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
 
 def pdf(reference, lines=40):
-    """A real PDF of a few kB whose text is unique to the letter."""
+    """A real PDF of a few kB whose text is unique to the letter; the same bytes each time
+    (``invariant``: no creation date, no random id), as a GED sends a letter again."""
     from reportlab.pdfgen import canvas
 
     out = BytesIO()
-    page = canvas.Canvas(out)
+    page = canvas.Canvas(out, invariant=1)
     page.setTitle(f"Courrier {reference}")
     for line in range(lines):
         page.drawString(40, 800 - 18 * line, f"{reference} - ligne {line} - attestation du CCAS")

@@ -25,6 +25,7 @@ from faults import MountRefused
 from faults import OWNER
 from faults import OWNER_GED_ID
 from faults import owner_view
+from faults import ZEORestart
 from ged_client import Body
 from ged_client import letter
 from ged_client import pdf
@@ -125,13 +126,19 @@ def test_a_zope_client_killed_mid_batch_then_restarted(cluster, figures):
             timer.daemon = True
             timer.start()
 
-    report = send_stream(cluster.url, GED, [to_owner(r) for r in references], on_sent=on_sent)
+    letters = [to_owner(r) for r in references]
+    report = send_stream(cluster.url, GED, letters, on_sent=on_sent)
     assert killed.is_set()
     attempts = [(a.batch, a.outcome) for a in report.attempts]
     print("GED attempts:", attempts)
     # The batch in flight (or the next one, if the kill came after its answer) got no answer.
     assert report.resent_batches >= 1, f"the kill never hit a batch: {attempts}"
     assert report.delivered == references
+    # The GED sends the first batch once more: each letter answered already delivered
+    # (200, "delivered"), naming the paper its first delivery made.
+    again = send_stream(cluster.url, GED, letters[:20])
+    assert again.already_delivered == references[:20] and again.delivered_now == []
+    assert again.papers() == {ref: report.papers()[ref] for ref in references[:20]}
     finish(cluster, figures, "zope_client_killed", started, references, report)
 
 
@@ -249,42 +256,6 @@ def test_a_full_disk_stores_nothing_half_and_the_same_request_succeeds_later(clu
     first.attempts += report.attempts
     first.sent += report.sent
     finish(cluster, figures, "disk_full", started, before + references, first)
-
-
-class ZEORestart:
-    """Kill the ZEO server ``delay`` seconds after ``start()`` — or after ``when()`` became
-    true — and start it again ``down`` seconds later."""
-
-    def __init__(self, cluster, delay, down, when=None):
-        self.cluster, self.delay, self.down, self.when = cluster, delay, down, when
-        self.killed = threading.Event()
-        self.done = threading.Event()
-        self.thread = None
-
-    def _run(self):
-        deadline = time.monotonic() + 120
-        while self.when is not None and not self.when():
-            if time.monotonic() > deadline:
-                self.done.set()  # never came: nothing killed
-                return
-            time.sleep(0.01)
-        time.sleep(self.delay)
-        self.cluster.kill_zeo()
-        self.killed_after = round(time.monotonic() - self.started, 1)
-        self.killed.set()
-        time.sleep(self.down)
-        self.cluster.start_zeo()
-        self.done.set()
-
-    def start(self):
-        self.started = time.monotonic()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def wait(self):
-        self.thread.join(180)
-        assert self.done.is_set(), "the ZEO server was not restarted"
-        assert self.killed.is_set(), "the ZEO server was never killed"
 
 
 def post_during_zeo_restart(cluster, session, url, payload, delay, down=4):
