@@ -11,6 +11,8 @@ HOST ?= 127.0.0.1
 ZEO_ADDRESS ?= 127.0.0.1:8100
 SITE_ID ?= ccas
 DATA := var/filestorage
+MAILBOX := var/mailbox
+SMTP_PORT ?= 8025
 PYTEST_ARGS ?=
 BENCH ?=
 PG_DSN ?=
@@ -75,10 +77,14 @@ docs-screenshots: install test-deps
 bench: install
 	$(BIN)/python bench/run.py $(BENCH)
 
+# The demo's mailbox (var/mailbox, port SMTP_PORT) runs beside the site and stops with it:
+# every mail and SMS the demo site sends is a file there (scripts/mailbox.py).
 start: install
-	$(BIN)/ccas-vault-instance init var/instance --data $(DATA) --host $(HOST) --port $(PORT) >/dev/null
-	$(BIN)/ccas-vault-instance site var/instance --site-id $(SITE_ID) --demo --url http://localhost:$(PORT)
-	@echo "Serving http://$(subst 0.0.0.0,localhost,$(HOST)):$(PORT)/$(SITE_ID) — Ctrl-C to stop."
+	$(BIN)/ccas-vault-instance init var/instance --data $(DATA) --host $(HOST) --port $(PORT) --sms-outbox $(MAILBOX) >/dev/null
+	@set -m; trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/ccas-vault-instance mailbox $(MAILBOX) --port $(SMTP_PORT) & \
+	$(BIN)/ccas-vault-instance site var/instance --site-id $(SITE_ID) --demo --url http://localhost:$(PORT) --smtp-port $(SMTP_PORT) && \
+	echo "Serving http://$(subst 0.0.0.0,localhost,$(HOST)):$(PORT)/$(SITE_ID) — mails and SMS the site sends: $(MAILBOX)/ — Ctrl-C to stop." && \
 	$(BIN)/runwsgi var/instance/etc/zope.ini
 
 start-zeo: install

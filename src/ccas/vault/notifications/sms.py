@@ -1,10 +1,13 @@
 """SMS through a gateway utility (``ISMSGateway``), sent only after a successful commit.
 
 The default utility (:class:`ConfiguredSMSGateway`) follows the ``sms_gateway``
-setting of ``@@ccas-settings``: ``"log"`` (the default) only logs, the number
-masked; ``"http"`` posts ``{to, text, sender}`` as JSON, with the provider's
-key as a bearer token, to the provider's address.  A deployment may still
-register its own utility (e.g. in an ``overrides.zcml``).
+setting of ``@@ccas-settings``: ``"log"`` (the default) only logs the masked number
+and the message's length — never its text, which may hold a reset code — and, on a
+demonstration site, keeps the message in the outbox folder named by the environment
+variable ``CCAS_VAULT_SMS_OUTBOX`` (``ccas-vault-instance init --sms-outbox``, the demo's
+mailbox: :mod:`ccas.vault.scripts.mailbox`); ``"http"`` posts ``{to, text, sender}``
+as JSON, with the provider's key as a bearer token, to the provider's address.  A
+deployment may still register its own utility (e.g. in an ``overrides.zcml``).
 """
 
 from zope.component import getUtility
@@ -12,6 +15,7 @@ from zope.interface import implementer
 from zope.interface import Interface
 import json
 import logging
+import os
 import transaction
 import urllib.request
 
@@ -33,10 +37,20 @@ def masked(phone):
 
 @implementer(ISMSGateway)
 class LoggingSMSGateway:
-    """The default gateway: writes the message (number masked) to the log."""
+    """The default gateway: logs that a message went (number masked, length only); with an
+    outbox folder (``CCAS_VAULT_SMS_OUTBOX``, demonstrations), keeps the message there."""
 
     def send(self, phone, text):
-        logger.info("SMS to %s: %s", masked(phone), text)
+        outbox = os.environ.get("CCAS_VAULT_SMS_OUTBOX", "").strip()
+        if outbox:
+            from ccas.vault.scripts.mailbox import write_sms
+
+            path = write_sms(outbox, phone, text)
+            logger.info("SMS to %s (%d characters) kept in %s", masked(phone), len(text), path)
+        else:
+            logger.info(
+                "SMS to %s (%d characters), not sent: no SMS provider", masked(phone), len(text)
+            )
 
 
 class SMSGatewayError(Exception):

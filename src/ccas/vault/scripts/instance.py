@@ -17,7 +17,8 @@ Sub-commands::
                              [--clock-interval 60] [--now-file PATH] [--public-url URL]
     ccas-vault-instance init DIR --relstorage-dsn "dbname=ccas host=... port=..."
     ccas-vault-instance zeo DIR [--data DATA] --address HOST:PORT
-    ccas-vault-instance site DIR [--site-id ccas] [--demo]
+    ccas-vault-instance site DIR [--site-id ccas] [--demo] [--smtp-port 8025]
+    ccas-vault-instance mailbox DIR [--port 8025]   (the demo's mails and SMS: scripts/mailbox.py)
 
 ``site`` creates (once) the Zope manager (``admin``, password from
 ``ADMIN_PASSWORD``, default ``admin``) and a French Plone site with
@@ -374,8 +375,11 @@ def _open_app(zope_conf):
     return app
 
 
-def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
+def create_site(home, site_id=SITE_ID, demo=False, admin_password=None, smtp_port=None):
     """Create the Zope manager and the Plone site if they are missing.
+
+    With ``smtp_port``, the site's mails go to the demo's mailbox on that port
+    (:mod:`ccas.vault.scripts.mailbox`).
 
     Returns ``True`` when the site was created by this call.
     """
@@ -408,6 +412,11 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None):
             site = app[site_id]
             setSite(site)
             site.portal_setup.runAllImportStepsFromProfile("profile-ccas.vault:demo")
+            transaction.commit()
+        if smtp_port:
+            from ccas.vault.scripts.mailbox import configure_smtp
+
+            configure_smtp(app[site_id], smtp_port)
             transaction.commit()
         setSite(app[site_id])  # the site's key_directory setting, if any
         startup.check_master_key()
@@ -468,6 +477,12 @@ def main(argv=None):
         help="file setting the site's clock (an ISO date-time; time passes from it): "
         "demonstrations and training only",
     )
+    init.add_argument(
+        "--sms-outbox",
+        metavar="DIR",
+        help="keep each text message in DIR (the demo's mailbox) instead of the log: "
+        "demonstrations and training only",
+    )
 
     zeo = sub.add_parser("zeo", help="write a ZEO server configuration")
     zeo.add_argument("home")
@@ -479,6 +494,12 @@ def main(argv=None):
     site.add_argument("--site-id", default=SITE_ID)
     site.add_argument("--demo", action="store_true", help="install the demo profile")
     site.add_argument("--url", default="http://localhost:8080", help="printed with the accounts")
+    site.add_argument("--smtp-port", type=int, help="send the mails to the mailbox on this port")
+
+    mailbox = sub.add_parser("mailbox", help="the demo's mail catcher: messages kept in DIR")
+    mailbox.add_argument("home", metavar="DIR")
+    mailbox.add_argument("--host", default="127.0.0.1")
+    mailbox.add_argument("--port", type=int, default=8025)
 
     args = parser.parse_args(argv)
     if args.command == "init":
@@ -495,11 +516,21 @@ def main(argv=None):
             now_file=args.now_file,
             public_url=args.public_url,
         )
+        if args.sms_outbox:
+            from ccas.vault.scripts.mailbox import add_sms_outbox
+
+            add_sms_outbox(path.parent / "zope.conf", args.sms_outbox)
         print(path)
+    elif args.command == "mailbox":
+        from ccas.vault.scripts.mailbox import serve
+
+        return serve(args.home, host=args.host, port=args.port)
     elif args.command == "zeo":
         print(write_zeo(args.home, args.address, data=args.data))
     else:
-        created = create_site(args.home, site_id=args.site_id, demo=args.demo)
+        created = create_site(
+            args.home, site_id=args.site_id, demo=args.demo, smtp_port=args.smtp_port
+        )
         print(f"Site '{args.site_id}' {'created' if created else 'already there'}.")
         if args.demo:
             print(demo_accounts_text(f"{args.url}/{args.site_id}"))
