@@ -312,6 +312,21 @@ def test_the_watermark_names_the_recipient_the_day_and_the_town(vault):
     )
 
 
+def test_the_watermark_without_a_town_names_the_ccas_once(vault):
+    """Issue 20: the town unset and the site named "CCAS de Démoville" gave
+    "du CCAS de CCAS de Démoville"."""
+    link, _, _ = share(vault)
+    api.portal.set_registry_record("ccas.vault.settings.city_name", "")
+    api.portal.get().setTitle("CCAS de Démoville")
+    for setting in ("ccas_name", "seal_name"):
+        api.portal.set_registry_record(f"ccas.vault.settings.{setting}", "")
+    assert links.watermark_text(link).endswith("— coffre-fort numérique du CCAS de Démoville")
+    api.portal.set_registry_record("ccas.vault.settings.ccas_name", "Centre social d'Orval")
+    assert links.watermark_text(link).endswith("— coffre-fort numérique — Centre social d'Orval")
+    api.portal.set_registry_record("ccas.vault.settings.city_name", "Orléans")
+    assert links.watermark_text(link).endswith("coffre-fort numérique du CCAS d'Orléans")
+
+
 # --- REST ------------------------------------------------------------------------------------
 
 

@@ -208,16 +208,26 @@ def expires_at(duration, now):
     return None
 
 
-def city_name():
-    return (get_setting("city_name") or "").strip() or api.portal.get().Title()
+ELIDED = tuple("AEIOUYÀÂÉÈÊËÎÏÔÙÛaeiouyàâéèêëîïôùû")
+
+
+def vault_of_the_ccas():
+    """``du CCAS de Démoville`` (``d'Orléans``) from the city's name; without one, the
+    CCAS's name as printed on its sheets, never ``CCAS de CCAS de …`` (issue 20)."""
+    from ccas.vault.settings import ccas_identity
+
+    city = (get_setting("city_name") or "").strip()
+    if city:
+        return f"du CCAS d'{city}" if city.startswith(ELIDED) else f"du CCAS de {city}"
+    name = ccas_identity()["name"].strip()
+    return f"du {name}" if name.startswith("CCAS ") else f"— {name}"
 
 
 def watermark_text(link, now=None):
     """``Copie transmise à … le 23/11/2026 — coffre-fort numérique du CCAS de …``."""
     day = (now or clock.paris_now()).astimezone(clock.PARIS).strftime("%d/%m/%Y")
     return (
-        f"Copie transmise à {link.recipient} le {day} — "
-        f"coffre-fort numérique du CCAS de {city_name()}"
+        f"Copie transmise à {link.recipient} le {day} — coffre-fort numérique {vault_of_the_ccas()}"
     )
 
 
