@@ -42,7 +42,9 @@ from persistent.list import PersistentList
 from persistent.mapping import PersistentMapping
 from servers import free_port
 from servers import zeo_server
+from transaction.interfaces import TransientError
 from ZODB.FileStorage import FileStorage
+from ZODB.POSException import POSError
 from ZODB.utils import get_pickle_metadata
 from ZODB.utils import u64
 import itertools
@@ -154,7 +156,8 @@ class Hooks:
         storage.tpc_finish = hooked("finish", finish)
 
     def kill(self):
-        self.marks.append(len(self.handed))
+        if self.server.up.is_set():
+            self.marks.append(len(self.handed))
         self.server.kill()
 
     def fire(self, point):
@@ -175,20 +178,27 @@ class Hooks:
 
 def reused_after_kills(hooks):
     """How many kills were followed (before the next one) by an oid handed out again."""
-    count, seen = 0, set()
     bounds = [*hooks.marks, len(hooks.handed)]
-    seen.update(hooks.handed[: bounds[0]])
+    seen = set(hooks.handed[: bounds[0]])
+    count = 0
     for start, end in itertools.pairwise(bounds):
-        segment = hooks.handed[start:end]
-        count += any(oid in seen for oid in segment)
-        seen.update(segment)
+        again = False
+        for oid in hooks.handed[start:end]:
+            again = again or oid in seen
+            seen.add(oid)
+        count += again
     return count
 
 
 def deliver(db, batch, hooks, point, rng):
-    """Send one batch until it is committed (the GED retrying with the same
-    references); returns the names of the errors met on the way.  The kill
-    ``point`` stays armed until an attempt reaches it."""
+    """Send one batch until every letter is committed (the GED sending the batch
+    again, with the same references, while an answer is missing or a letter
+    failed); returns the names of the errors met on the way.  The kill ``point``
+    stays armed until an attempt reaches it.
+
+    As the product's batch service does (``ged_letters.one``), each letter runs in
+    its own savepoint, and a letter failing for another reason than a database
+    error is rolled back and answered 5xx while the others are committed."""
     errors = []
     manager = transaction.TransactionManager()
     kill_at = rng.randrange(1, BATCH) if point == "savepoint" else None
@@ -198,6 +208,7 @@ def deliver(db, batch, hooks, point, rng):
         try:
             txn = manager.begin()
             root = connection.root()
+            failed = 0
             for number, reference in enumerate(batch):
                 if number == kill_at:
                     kill_at = None
@@ -205,15 +216,23 @@ def deliver(db, batch, hooks, point, rng):
                     hooks.kill()
                 if reference in root["receipts"]:
                     continue
-                # As in the product: the document in a folder under a random id, the
-                # receipt naming it (a path, not a reference).
-                key = rng.randrange(1 << 30)
-                root["folder"][key] = PersistentList([reference, "x" * 200])
-                root["receipts"][reference] = PersistentMapping(reference=reference, key=key)
-                txn.savepoint(True)
-                connection.cacheMinimize()
+                savepoint = txn.savepoint()
+                try:
+                    # As in the product: the document in a folder under a random id,
+                    # the receipt naming it (a path, not a reference).
+                    key = rng.randrange(1 << 30)
+                    root["folder"][key] = PersistentList([reference, "x" * 200])
+                    root["receipts"][reference] = PersistentMapping(reference=reference, key=key)
+                    txn.savepoint()
+                except (POSError, TransientError):
+                    raise  # the whole batch fails
+                except Exception as error:  # "A different object already has the same oid"
+                    errors.append(type(error).__name__)
+                    savepoint.rollback()
+                    failed += 1
             manager.commit()
-            return errors
+            if not failed:
+                return errors
         except Exception as error:  # what a GED sees: no answer, an error; it sends again
             errors.append(type(error).__name__)
             manager.abort()
