@@ -73,7 +73,8 @@ def in_own_route():
     return _OWN_ROUTE.get() is not None
 
 
-def _owns_a_vault(*names):
+def owns_a_vault(*names):
+    """Whether one of ``names`` (user ids or logins) owns a vault (the directory's owner index)."""
     from ccas.vault.api.vaults import vault_of
 
     try:
@@ -84,7 +85,7 @@ def _owns_a_vault(*names):
 
 def check(user_id, login=None, what="account"):
     """Refuse (``Forbidden``) a change of a vault owner's account outside :func:`own_route`."""
-    if in_own_route() or not _owns_a_vault(user_id, login):
+    if in_own_route() or not owns_a_vault(user_id, login):
         return
     from AccessControl import getSecurityManager
 
