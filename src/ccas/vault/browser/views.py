@@ -69,6 +69,7 @@ ACTION_LABELS = {
     "policy_refused": _("Rule change refused (access)"),
     "welcome_sheet_printed": _("Welcome sheet printed"),
     "configuration_imported": _("Configuration imported"),
+    "validity_recomputed": _("Validity of the papers of a type recomputed"),
 }
 
 

@@ -72,6 +72,8 @@ ACTIONS = (
     "policy_reverted",
     "policy_refused",
     "configuration_imported",
+    # a document type's validity applied to the papers already stored (counts only)
+    "validity_recomputed",
 )
 
 #: Fields of a record, in display order; ``hash`` covers all the others.

@@ -15,24 +15,29 @@ from ccas.vault.document_types import set_enabled
 from ccas.vault.document_types import sort_key
 from ccas.vault.vocabularies.document_types import CATEGORY_TITLES
 from plone.app.registry.browser.controlpanel import ControlPanelFormWrapper
+from plone.protect import CheckAuthenticator
 from Products.Five import BrowserView
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+from Products.statusmessages.interfaces import IStatusMessage
 from z3c.form import field
 from z3c.form.browser.textlines import TextLinesWidget
 from z3c.form.converter import BaseDataConverter
 from z3c.form.converter import FormatterValidationError
 from z3c.form.interfaces import ITextLinesWidget
 from z3c.form.widget import FieldWidget
+from zExceptions import NotFound
 from zope import schema
 from zope.component import adapter
 from zope.interface import implementer
 from zope.interface import Interface
 from zope.interface import Invalid
+from zope.publisher.interfaces import IPublishTraverse
 from zope.schema.interfaces import IList
 import re
 
 
 LISTING = "@@ccas-document-types"
+RECOMPUTE = "@@ccas-document-types-recompute"
 
 
 class IIntLinesWidget(ITextLinesWidget):
@@ -130,6 +135,7 @@ class DocumentTypesListing(BrowserView):
                 "health": info.health,
                 "enabled": info.enabled,
                 "edit_url": f"{base}/{info.id}",
+                "recompute_url": f"{self.context.absolute_url()}/{RECOMPUTE}/{info.id}",
             }
 
     def add_url(self):
@@ -154,6 +160,20 @@ class DocumentTypeEditForm(RegistryEditForm):
             "Document type: ${label}",
             mapping={"label": self.info.label(current_language(self.request))},
         )
+
+    def save(self, data):
+        """Save; after a change of validity, go on to recompute the papers already stored."""
+        before = self.info.validity_months
+        super().save(data)
+        if (data.get("validity_months") or None) != before:
+            self.listing = f"{RECOMPUTE}/{self.entry_id}"
+            IStatusMessage(self.request).addStatusMessage(
+                _(
+                    "The new validity applies to new papers; the papers already stored "
+                    "keep their dates unless you recompute them here."
+                ),
+                "info",
+            )
 
     @property
     def description(self):
@@ -188,3 +208,60 @@ class DocumentTypeAddView(ControlPanelFormWrapper):
     """Control panel page wrapping the add form."""
 
     form = DocumentTypeAddForm
+
+
+@implementer(IPublishTraverse)
+class RecomputeView(BrowserView):
+    """``@@ccas-document-types-recompute/<type id>``: preview, then recompute (counts only)."""
+
+    index = ViewPageTemplateFile("recompute.pt")
+    type_id = None
+    done = None
+
+    def publishTraverse(self, request, name):
+        if self.type_id is None and get_document_type(name) is not None:
+            self.type_id = name
+            return self
+        raise NotFound(name)
+
+    def __call__(self):
+        from ccas.vault.controlpanels.document_types import recompute
+
+        if self.type_id is None:
+            raise NotFound(self.__name__)
+        self.info = get_document_type(self.type_id)
+        if self.request.method == "POST" and self.request.form.get("form.buttons.apply"):
+            CheckAuthenticator(self.request)
+            done = recompute.apply(self.type_id)
+            IStatusMessage(self.request).addStatusMessage(
+                _(
+                    "${count} papers recomputed in ${vaults} vaults: ${expired} out of date, "
+                    "${renewed} valid again. Each vault's history says so.",
+                    mapping={
+                        "count": done.changed,
+                        "vaults": done.vaults,
+                        "expired": done.expiring,
+                        "renewed": done.renewing,
+                    },
+                ),
+                "info",
+            )
+            url = f"{self.context.absolute_url()}/{RECOMPUTE}/{self.type_id}"
+            return self.request.response.redirect(url, status=303)
+        self.plan = recompute.plan(self.type_id)
+        return self.index()
+
+    def label(self):
+        return _(
+            "Recompute the papers already stored: ${label}",
+            mapping={"label": self.info.label(current_language(self.request))},
+        )
+
+    def validity(self):
+        return _validity(self.info.validity_months)
+
+    def edit_url(self):
+        return f"{self.context.absolute_url()}/@@ccas-document-types-edit/{self.type_id}"
+
+    def listing_url(self):
+        return f"{self.context.absolute_url()}/{LISTING}"
