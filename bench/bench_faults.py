@@ -234,11 +234,20 @@ def run(variant, seed, command):
 
 
 def ratio(ours, theirs):
+    """The instance's figure against the baseline's (shares compare as shares)."""
     if ours is None or theirs is None:
         return "n/a"
     if theirs == 0:
         return "0 = 0" if ours == 0 else f"{ours} vs 0"
     return f"{ours / theirs:.2f}"
+
+
+def share(figures, name):
+    """A count per 1000 letters sent (the two runs may send different numbers)."""
+    value, sent = figures.get(name), figures.get("letters sent")
+    if not isinstance(value, int) or not sent:
+        return value
+    return round(1000 * value / sent, 1)
 
 
 def main():
@@ -258,9 +267,10 @@ def main():
     names = ("delivered once", "doubled", "lost", "catalog entries leading nowhere")
     names += ("batches sent again", "oid given twice (ZODB's ValueError in the log)")
     names += ("checker problems",) if command else ()
-    print(f"{'':48s}{'instance (fix)':>16s}{'stock ZEO':>12s}{'ratio':>10s}")
+    stock = results.get("stock", {})
+    print(f"{'per 1000 letters sent':48s}{'instance (fix)':>16s}{'stock ZEO':>12s}{'ratio':>10s}")
     for name in names:
-        mine, theirs = ours.get(name), results.get("stock", {}).get(name)
+        mine, theirs = share(ours, name), share(stock, name)
         print(f"{name:48s}{mine!s:>16s}{theirs!s:>12s}{ratio(mine, theirs):>10s}")
     problems = [ours.get(name) for name in ("doubled", "lost", "checker problems")]
     sound = (
