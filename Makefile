@@ -69,7 +69,7 @@ docs: install
 
 # The user guide's pictures are the browser tests' screenshots (tests/screenshots/, not committed).
 docs-screenshots: install test-deps
-	$(BIN)/pytest -q -p no:cacheprovider tests/test_public_journeys.py tests/test_public_skin_browser.py \
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_public_journeys.py tests/test_public_skin_browser.py tests/test_camera_browser.py \
 	  tests/test_account_browser.py tests/test_self_service_browser.py \
 	  tests/test_appointments_browser.py tests/test_opening_wizard_browser.py tests/test_indicators.py
 	$(BIN)/python docs/update_screenshots.py

@@ -29,7 +29,10 @@ USAGER = (
     "connexion",
     "connexion-erreur",
     "mes-papiers",
+    "menu-court",
+    "menu-plus",
     "ajouter",
+    "camera-trois-pages",
     "ajouter-sante",
     "papier",
     "partager",
@@ -58,8 +61,9 @@ SHOTS = {
         "wizard-5-mandat",
         "wizard-7-termine",
     ),
-    # guide-archiviste.md: the indicators (tests/test_indicators.py)
-    "archiviste": ("indicateurs",),
+    # guide-archiviste.md: the indicators (tests/test_indicators.py), recomputing the papers
+    # already stored (tests/test_records_manager_real.py)
+    "archiviste": ("indicateurs", "recalcul-validite"),
 }
 
 

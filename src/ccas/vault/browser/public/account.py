@@ -416,3 +416,27 @@ class DismissNotice(OwnerPage):
         self.check_post()
         dismiss_notice(self.context, self.request.form.get("avis") or "")
         return self.redirect("papiers")
+
+
+class WelcomeSheetPage(OwnerPage):
+    """``/mon-coffre/feuille-accueil``: the person prints their welcome sheet again (PDF).
+
+    The sheet the agent printed at the opening (:mod:`ccas.vault.printouts.welcome`):
+    the address, the login, how to recover access, the CCAS's contact and the rights;
+    never a password. Printing it is traced, as at the counter."""
+
+    def __call__(self):
+        from ccas.vault.history import api as history
+        from ccas.vault.printouts.views import pdf
+        from ccas.vault.printouts.welcome import welcome_sheet
+        from plone.protect.interfaces import IDisableCSRFProtection
+        from zope.interface import alsoProvides
+
+        self.check_owner()
+        self.check_subpath()
+        data = welcome_sheet(self.context)
+        alsoProvides(self.request, IDisableCSRFProtection)  # the trace is written on a GET
+        history.record(self.context, "welcome_sheet_printed")
+        return pdf(
+            self.request, data, f"feuille-d-accueil-{self.context.owner_login}.pdf", private=True
+        )

@@ -199,6 +199,8 @@ class HistoryPage(OwnerPage):
         if entry.target_title:
             return entry.target_title
         documents = entry.details.get("documents", "").split()
+        if len(documents) == 1:
+            return self.translate(_("1 paper"))
         if documents:
             return self.translate(_("${count} papers", mapping={"count": len(documents)}))
         return self.translate(_("a paper"))
