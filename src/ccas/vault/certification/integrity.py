@@ -12,6 +12,10 @@ one line per problem and a one-line summary for the cron mail; exits 0 when
 everything matches, 1 on a mismatch, 2 when the site or path does not exist.
 Read-only: the transaction is always aborted.
 
+A paper whose master key is not on this server (a restore without the key
+folder) is not a mismatch: it is printed ``KEY MISSING``, and the last lines
+name the master keys to restore (``master-<id>.key``) and where they go.
+
 ``ccas-vault-check`` (:mod:`ccas.vault.check`, decision 0040) runs this check of
 every paper (:func:`check_document`) among its others, and the in-server clock
 runs it every night; this command stays for the crons that call it.
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 from dataclasses import field
 import contextlib
 import hashlib
+import re
 import sys
 
 
@@ -56,17 +61,55 @@ class IntegrityReport:
     problems: list = field(default_factory=list)
 
     @property
+    def missing_keys(self):
+        """``{master id: papers}`` of the papers that could not be read for want of a key."""
+        missing = {}
+        for _path, problem in self.problems:
+            if problem.startswith(KEY_MISSING):
+                master_id = problem[len(KEY_MISSING) :].strip()
+                missing[master_id] = missing.get(master_id, 0) + 1
+        return missing
+
+    @property
     def summary(self):
-        status = "OK" if not self.problems else "MISMATCH"
-        return (
+        missing = self.missing_keys
+        unread = sum(missing.values())
+        mismatches = len(self.problems) - unread
+        status = "OK" if not self.problems else "MISMATCH" if mismatches else "KEY MISSING"
+        line = (
             f"integrity {status}: {self.checked} papers ({self.certified} certified), "
-            f"{self.bytes_read / 1_000_000:.1f} MB read, {len(self.problems)} mismatches"
+            f"{self.bytes_read / 1_000_000:.1f} MB read, {mismatches} mismatches"
         )
+        if unread:
+            line += f", {unread} papers unread: key missing ({', '.join(sorted(missing))})"
+        return line
+
+
+#: How :func:`check_document` starts the problem of a paper whose master key is absent.
+KEY_MISSING = "key missing: master key"
+
+
+def missing_master_id(error):
+    """The master key id named by a ``MasterKeyMissing``, else ``None``."""
+    found = re.search(r"master key ([0-9a-f]{16})", str(error))
+    return found.group(1) if found else None
+
+
+def restore_advice(master_ids):
+    """One sentence: which master key files to restore, and where."""
+    from ccas.vault.certification.keys import key_directory
+
+    names = ", ".join(f"master-{master_id}.key" for master_id in sorted(master_ids))
+    return (
+        f"restore {names} from the key backup into {key_directory()} "
+        "(ccas-vault-backup restore --keys-from ...), or set CCAS_VAULT_MASTER_KEY"
+    )
 
 
 def check_document(document):
     """The problems of one paper, as short English strings (``[]`` when intact)."""
     from ccas.vault.certification.seal import check_seal
+    from ccas.vault.encryption.errors import MasterKeyMissing
 
     problems = []
     file = getattr(document, "file", None)
@@ -74,6 +117,8 @@ def check_document(document):
         return ["no file"]
     try:
         actual = blob_sha256(file)
+    except MasterKeyMissing as error:
+        return [f"{KEY_MISSING} {missing_master_id(error) or '?'}"]
     except Exception as error:  # POSKeyError (blob missing), OSError…
         return [f"blob unreadable: {error.__class__.__name__}"]
     if actual != document.sha256:
@@ -149,7 +194,10 @@ def main(argv=None):
         finally:
             setSite(previous)
     for broken_path, problem in report.problems:
-        print(f"MISMATCH {broken_path}: {problem}")
+        label = "KEY MISSING" if problem.startswith(KEY_MISSING) else "MISMATCH"
+        print(f"{label} {broken_path}: {problem}")
+    if report.missing_keys:
+        print(f"To read them again: {restore_advice(report.missing_keys)}.")
     print(report.summary)
     return 1 if report.problems else 0
 

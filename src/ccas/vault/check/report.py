@@ -63,6 +63,11 @@ KINDS = {
         "le sceau d'une pièce certifiée n'est pas valide",
     ),
     "file_unreadable": ("a paper's file cannot be read", "le fichier d'une pièce est illisible"),
+    "key_missing": (
+        "a paper's master key is not on this server: restore it from the key backup",
+        "la clé maîtresse d'une pièce manque sur ce serveur : "
+        "restaurez-la depuis la copie des clés",
+    ),
     "history_broken": (
         "a vault history chain is broken",
         "la chaîne d'historique d'un coffre est rompue",
