@@ -20,16 +20,22 @@ PG_PORT ?= 5433
 BACKUPS ?= var/backups
 RESTORE_TO ?= $(DATA)
 DATE ?=
+KEYS_BACKUP ?=
+KEYS_PASSPHRASE_FILE ?=
+KEY_OPTIONS = $(if $(KEYS_PASSPHRASE_FILE),--keys-passphrase-file $(KEYS_PASSPHRASE_FILE))
 APT_PACKAGES := chromium fonts-dejavu-core clamav-daemon postgresql poppler-utils
 
-.PHONY: help install test-deps start start-zeo start-pg backup restore test lint bench clean docs docs-screenshots
+.PHONY: help install test-deps start start-zeo start-pg backup restore restore-check test lint bench clean docs docs-screenshots
 
 help:
 	@echo "make start      install, create the demo site (embedded ZODB) and serve http://localhost:$(PORT)/$(SITE_ID)"
 	@echo "make start-zeo  the same site behind a ZEO server and two Zope clients ($(PORT), $(PORT2))"
 	@echo "make start-pg   the same site on RelStorage/PostgreSQL (PG_DSN=..., else a local cluster in var/postgresql)"
-	@echo "make backup     repozo backup of $(DATA) then a copy of its blobs, into $(BACKUPS)"
+	@echo "make backup     repozo backup of $(DATA), its blobs into $(BACKUPS), its keys to KEYS_BACKUP=<other disk>"
+	@echo "                (or encrypted: KEYS_PASSPHRASE_FILE=<file>); refused when the keys have nowhere to go"
 	@echo "make restore    rebuild $(RESTORE_TO) (must hold no Data.fs) from $(BACKUPS) (DATE=YYYY-MM-DD-HH-MM-SS: that state)"
+	@echo "                with the keys (KEYS_BACKUP= or KEYS_PASSPHRASE_FILE=); checks every key opens a paper"
+	@echo "make restore-check  the monthly drill: latest backup restored in a temporary folder, checked, one line"
 	@echo "make test       install everything the tests need and run ruff + the whole pytest suite"
 	@echo "make bench      run the benchmarks in bench/ (BENCH=ged_letters: only that one)"
 	@echo "make install    only create $(VENV) and install the add-on with its test extras"
@@ -111,11 +117,20 @@ start-pg: install
 	$(BIN)/runwsgi var/instance-pg/etc/zope.ini
 
 # Backups of the FileStorage (make start, make start-zeo): repozo first, then the blobs.
+# The key folder (var/ccas-vault-keys) goes to KEYS_BACKUP (another disk) or is encrypted with
+# the passphrase of KEYS_PASSPHRASE_FILE (or $$CCAS_VAULT_BACKUP_PASSPHRASE); never beside the data.
 backup: install
-	$(BIN)/ccas-vault-backup backup --data $(DATA) --to $(BACKUPS)
+	$(BIN)/ccas-vault-backup backup --data $(DATA) --to $(BACKUPS) \
+	  $(if $(KEYS_BACKUP),--keys-to $(KEYS_BACKUP)) $(KEY_OPTIONS)
 
 restore: install
-	$(BIN)/ccas-vault-backup restore --from $(BACKUPS) --data $(RESTORE_TO) $(if $(DATE),--date $(DATE))
+	$(BIN)/ccas-vault-backup restore --from $(BACKUPS) --data $(RESTORE_TO) $(if $(DATE),--date $(DATE)) \
+	  $(if $(KEYS_BACKUP),--keys-from $(KEYS_BACKUP)) $(KEY_OPTIONS)
+
+# The monthly restore drill (cron: see docs/deploy.md); exit 0 only when the backup restores clean.
+restore-check: install
+	@$(BIN)/ccas-vault-backup check --from $(BACKUPS) \
+	  $(if $(KEYS_BACKUP),--keys-from $(KEYS_BACKUP)) $(KEY_OPTIONS)
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .ruff_cache

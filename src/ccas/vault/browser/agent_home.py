@@ -107,6 +107,7 @@ class AgentHomeView(BrowserView):
         checker = getSecurityManager()
         self.may_open = bool(checker.checkPermission(permissions.OPEN_VAULT, portal))
         self.may_see_letters = parking.may_manage_parked()  # CCAS agents only (0037)
+        self.openings = self._openings()  # openings waiting for consent (0046)
         self.parked_count = len(parking.list_parked()) if self.may_see_letters else None
         self.directory_url = vault_directory().absolute_url()
         self.antivirus_down = antivirus.status() == "down"
@@ -123,6 +124,13 @@ class AgentHomeView(BrowserView):
         self.to_sign = self._to_sign()
         self.request.response.setHeader("Cache-Control", NO_STORE)
         return self.template()
+
+    def _openings(self):
+        from ccas.vault.browser.opening.unfinished import unfinished_openings
+
+        if not self.may_open:
+            return []
+        return unfinished_openings(api.user.get_current().getId(), self.may_see_letters)
 
     def _translate(self, message):
         return translate(message, context=self.request)
