@@ -5,6 +5,7 @@ complete.  Nothing here stores anything: the vault API does, at step 3.
 """
 
 from ccas.vault import _
+from ccas.vault import input_limits
 from ccas.vault.account.recovery import QUESTION_TEXTS
 from ccas.vault.accounts import password_failure
 from ccas.vault.content.vault import CONTACT_CHANNELS
@@ -16,7 +17,7 @@ import re
 
 #: carried from step to step in hidden fields until the vault is opened (never a secret)
 IDENTITY = ("last_name", "first_name", "birth_date", "allow_duplicate")
-CONTACT = ("email", "phone", "contact_channel", "preferred_language")
+CONTACT = ("email", "phone", "contact_channel", "preferred_language", "ged_person_ids")
 LANGUAGES = ("fr", "en")
 LOGIN = re.compile(r"[a-z0-9][a-z0-9._-]{1,39}")
 PHONE = re.compile(r"\+?[0-9 .-]{8,20}")
@@ -74,6 +75,41 @@ def check_contact(form):
     if form.get("preferred_language", "fr") not in LANGUAGES:
         errors["preferred_language"] = _("Choose a language.")
     return errors
+
+
+def ged_person_ids(form):
+    """The GED person ids typed in the one field, separated by commas or semicolons."""
+    items = re.split(r"[,;]", text(form, "ged_person_ids"))
+    return [item.strip() for item in items if item.strip()]
+
+
+def check_ged_person_ids(form, taken=None):
+    """The ids must be text of at most 100 characters, each once, and no other vault's.
+
+    ``taken(ged_id)`` answers the vault already carrying an id (or ``None``).
+    """
+    seen = set()
+    for ged_id in ged_person_ids(form):
+        key = ged_id.casefold()
+        if len(ged_id) > 100 or input_limits.has_bad_characters(ged_id):
+            return {"ged_person_ids": _("A GED id has at most 100 letters or digits.")}
+        if key in seen:
+            return {
+                "ged_person_ids": _(
+                    "The GED id ${ged} is written twice. Write it once.", mapping={"ged": ged_id}
+                )
+            }
+        seen.add(key)
+        other = taken(ged_id) if taken is not None else None
+        if other is not None:
+            return {
+                "ged_person_ids": _(
+                    "The GED id ${ged} is already the one of another safe (${vault}). A person "
+                    "has one GED id: check it in the GED.",
+                    mapping={"ged": ged_id, "vault": other.getId()},
+                )
+            }
+    return {}
 
 
 def recovery_answers(form):

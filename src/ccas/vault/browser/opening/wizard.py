@@ -30,12 +30,17 @@ from ccas.vault.browser.access import NO_STORE
 from ccas.vault.browser.accompaniments import SCOPE_LABELS
 from ccas.vault.browser.opening import fields
 from ccas.vault.content.mandate import DEFAULT_PURPOSE
+from ccas.vault.content.spaces import CCAS_MAIL_FOLDER_ID
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.content.vault import IVault
+from ccas.vault.content.vault_document import IVaultDocument
 from ccas.vault.deposit.inspection import DepositRefused
 from ccas.vault.deposit.inspection import inspect_upload
 from ccas.vault.document_types import list_document_types
 from ccas.vault.history import api as history
+from ccas.vault.letters import matching as ged_matching
+from ccas.vault.letters import parking
+from ccas.vault.security import as_system
 from ccas.vault.security import check_permission
 from ccas.vault.settings import get_setting
 from datetime import date
@@ -223,9 +228,23 @@ class OpeningWizard(BrowserView):
         ):
             found[item["id"]] = item
         return [
-            dict(item, birth=date.fromisoformat(item["birth_date"]).strftime("%d/%m/%Y"))
+            dict(
+                item,
+                birth=date.fromisoformat(item["birth_date"]).strftime("%d/%m/%Y"),
+                continue_url=self._continue_url(item["id"]),
+            )
             for item in sorted(found.values(), key=lambda i: (i["last_name"], i["first_name"]))
         ]
+
+    def _continue_url(self, vault_id):
+        """The link to go on with an opening this agent started and the person did not consent."""
+        vault = self.directory.get(vault_id)
+        notice = getattr(vault, "information_notice", None) or {}
+        if notice.get("delivered_by") != api.user.get_current().getId():
+            return ""
+        if api.content.get_state(vault) != "awaiting_consent":
+            return ""
+        return self.url(vault=vault_id, step="consent")
 
     # --- step 2: identity and contact --------------------------------------------------
 
@@ -234,8 +253,44 @@ class OpeningWizard(BrowserView):
         self.errors = fields.check_search(form)
         if form.get("back") or self.errors:
             return self.show("search")
-        self.errors = fields.check_contact(form)
-        return self.show("identity" if self.errors else "account")
+        self.errors = fields.check_contact(form) or self._check_ged(form)
+        if self.errors:
+            return self.show("identity")
+        self.notice = self._letters_notice(fields.ged_person_ids(form))
+        return self.show("account")
+
+    # --- the GED person ids (decision 0046): the CCAS's own agents only ------------------
+
+    def may_type_ged(self):
+        """The GED id is the CCAS's: its agents type it, not partners' (decision 0037)."""
+        if not hasattr(self, "_may_type_ged"):
+            self._may_type_ged = parking.may_manage_parked()
+        return self._may_type_ged
+
+    def _check_ged(self, form):
+        if not fields.ged_person_ids(form):
+            return {}
+        if not self.may_type_ged():
+            return {"ged_person_ids": _("Only the CCAS's agents type a GED id.")}
+        return fields.check_ged_person_ids(form, ged_matching.ged_id_taken)
+
+    def letters_waiting(self, ged_ids=None):
+        """How many GED letters are parked under the person's GED ids."""
+        if not self.may_type_ged():
+            return 0
+        if ged_ids is None:
+            ged_ids = (self.vault.ged_person_ids or ()) if self.vault is not None else ()
+        return sum(ged_matching.waiting_for(ged_id) for ged_id in ged_ids)
+
+    def _letters_notice(self, ged_ids):
+        count = self.letters_waiting(ged_ids)
+        if not count:
+            return ""
+        return _(
+            "${count} letters of the CCAS's GED wait for this person. They will be delivered "
+            "in the safe once the person gives their consent and accepts the CCAS's letters.",
+            mapping={"count": count},
+        )
 
     def channels(self):
         return [
@@ -253,7 +308,7 @@ class OpeningWizard(BrowserView):
             return self.show("search")
         if form.get("back"):
             return self.show("identity")
-        self.errors = fields.check_contact(form)
+        self.errors = fields.check_contact(form) or self._check_ged(form)
         if self.errors:
             return self.show("identity")
         self.errors = fields.check_account(form)
@@ -272,6 +327,7 @@ class OpeningWizard(BrowserView):
                 contact_channel=form.get("contact_channel") or "none",
                 preferred_language=form.get("preferred_language") or "fr",
                 allow_duplicate=bool(form.get("allow_duplicate")),
+                ged_person_ids=fields.ged_person_ids(form),
                 recovery_answers=fields.recovery_answers(form) or None,
             )
         except DuplicateVault as refusal:
@@ -549,7 +605,11 @@ class OpeningWizard(BrowserView):
                     "end": mandate.end.strftime("%d/%m/%Y") if mandate.end else "",
                 }
             )
-        papers = [doc.Title() for doc in self.shared_space().objectValues()]
+        papers = [
+            doc.Title()
+            for doc in self.shared_space().objectValues()
+            if IVaultDocument.providedBy(doc)
+        ]
         return {
             "name": vault.display_name,
             "birth": vault.birth_date.strftime("%d/%m/%Y"),
@@ -559,7 +619,18 @@ class OpeningWizard(BrowserView):
             "letters": bool(vault.receive_ccas_letters),
             "mandates": found,
             "papers": papers,
+            "ged_person_ids": ", ".join(vault.ged_person_ids or ()),
+            "letters_delivered": self._letters_delivered(),
+            "letters_waiting": self.letters_waiting(),
         }
+
+    def _letters_delivered(self):
+        """How many GED letters are in "Courrier du CCAS" (the CCAS's agents only)."""
+        folder = self.shared_space().get(CCAS_MAIL_FOLDER_ID)
+        if folder is None or not self.may_type_ged():
+            return 0
+        with as_system():
+            return len(folder.objectIds())
 
     def welcome_sheet_url(self):
         return f"{self.vault.absolute_url()}/@@feuille-accueil"

@@ -186,6 +186,10 @@ class PapersPage(PaperHelpers, PublicPage):
     def valid_until_label(self):
         return _("Valid until")
 
+    def awaiting_consent(self):
+        """The safe waits for the person's consent: nothing can be added yet (decision 0046)."""
+        return api.content.get_state(self.context) == "awaiting_consent"
+
     def added(self):
         return self.request.form.get("ajoute", "")
 
