@@ -19,6 +19,7 @@ from journeys import PHONE
 from journeys import phone
 from journeys import text_of
 from public_skin import screenshot
+from public_skin import serious_violations
 import pytest
 
 
@@ -90,6 +91,7 @@ def test_each_camera_shot_adds_a_page_to_one_pdf(real_site, browser, tmp_path):
     width = person.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], width
     screenshot(person, "camera-trois-pages")
+    assert serious_violations(person) == []  # axe-core: no serious or critical violation
 
     # Remove the green one, move the blue one up, retake the red one (now page 2)
     person.get_by_role("button", name="Retirer la page 2").click()
@@ -142,6 +144,7 @@ def test_the_menu_keeps_three_entries_on_the_first_screen(real_site, browser):
         "Me déconnecter",
     ], names
     screenshot(person, "menu-plus")
+    assert serious_violations(person) == []
     person.get_by_role("link", name="Mon compte").click()
     person.wait_for_load_state()
     assert person.url.endswith("/mon-coffre/compte")
