@@ -285,8 +285,12 @@ def _in_force_live(vault):
     return in_force
 
 
-def _live_add():
-    return Counter(store())
+def _live_add(vault):
+    """The counters of the directory holding ``vault`` (its parent: no portal lookup)."""
+    from Acquisition import aq_inner
+    from Acquisition import aq_parent
+
+    return Counter(store(aq_parent(aq_inner(vault))))
 
 
 def on_history_recorded(event):
@@ -310,7 +314,7 @@ def on_history_recorded(event):
         entry,
         now_month(),
         vault.owner_login,
-        _live_add(),
+        _live_add(vault),
         _Organisations(),
         _in_force_live(vault),
         paper_type,
@@ -328,7 +332,7 @@ def on_mandate_transition(mandate, event):
     if vault is None:
         return
     facts = _facts(vault)
-    _count_mandate(facts, mandate.UID(), _in_force_live(vault), _live_add())
+    _count_mandate(facts, mandate.UID(), _in_force_live(vault), _live_add(vault))
     facts._p_changed = True
 
 
@@ -337,7 +341,7 @@ def vault_deleted(vault, now=None):
     from ccas.vault import clock
 
     facts = _facts(vault)
-    fold_deletion(facts, clock.paris_now(now).strftime("%Y-%m"), _live_add())
+    fold_deletion(facts, clock.paris_now(now).strftime("%Y-%m"), _live_add(vault))
     facts._p_changed = True
 
 
