@@ -49,11 +49,14 @@ class MountRefused(Exception):
 def mount_tmpfs(path, size):
     """Mount a ``tmpfs`` of ``size`` (``"8m"``) on ``path``; :class:`MountRefused` if refused."""
     path.mkdir(parents=True, exist_ok=True)
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
-        capture_output=True,
-        text=True,
-    )
+    try:
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+        )
+    except OSError as error:  # no mount command at all
+        raise MountRefused(f"mount -t tmpfs impossible: {error}") from error
     if result.returncode != 0:
         raise MountRefused(f"mount -t tmpfs refused: {result.stderr.strip() or result.returncode}")
 

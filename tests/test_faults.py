@@ -119,10 +119,10 @@ def test_a_zope_client_killed_mid_batch_then_restarted(cluster, figures):
         cluster.start_zope()
 
     def on_sent(number, attempt):
-        # The third batch's body has left: kill the client 0–250 ms later (before,
-        # during or after its commit), once.
+        # The third batch's body has left: kill the client 0–600 ms later (before,
+        # during or after its commit, or once it answered), once.
         if number == 2 and attempt == 0 and not killed.is_set():
-            timer = threading.Timer(rng.uniform(0, 0.2), restart)
+            timer = threading.Timer(rng.uniform(0, 0.6), restart)
             timer.daemon = True
             timer.start()
 
