@@ -87,8 +87,8 @@ bench: install
 # every mail and SMS the demo site sends is a file there (scripts/mailbox.py).
 start: install
 	$(BIN)/ccas-vault-instance init var/instance --data $(DATA) --host $(HOST) --port $(PORT) --sms-outbox $(MAILBOX) >/dev/null
-	@set -m; trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/ccas-vault-instance mailbox $(MAILBOX) --port $(SMTP_PORT) & \
+	@$(BIN)/ccas-vault-instance mailbox $(MAILBOX) --port $(SMTP_PORT) & mailbox=$$!; \
+	trap 'kill $$mailbox 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/ccas-vault-instance site var/instance --site-id $(SITE_ID) --demo --url http://localhost:$(PORT) --smtp-port $(SMTP_PORT) && \
 	echo "Serving http://$(subst 0.0.0.0,localhost,$(HOST)):$(PORT)/$(SITE_ID) — mails and SMS the site sends: $(MAILBOX)/ — Ctrl-C to stop." && \
 	$(BIN)/runwsgi var/instance/etc/zope.ini
