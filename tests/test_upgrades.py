@@ -36,13 +36,13 @@ def upgrade():
 
 def test_the_profile_version_is_the_last_upgrade_destination(portal):
     setup = api.portal.get_tool("portal_setup")
-    assert setup.getLastVersionForProfile(PROFILE) == ("1007",)
+    assert setup.getLastVersionForProfile(PROFILE) == ("1008",)
     assert setup.listUpgrades(PROFILE) == []
 
 
 def test_upgrading_adds_the_new_types_settings_and_checklists(site_at_1000):
     assert len(checklist_records()) == 0
-    assert upgrade() == ("1007",)  # through 1001, 1002, 1003, 1004, 1005, 1006, then 1007
+    assert upgrade() == ("1008",)  # through 1001 ... 1007, then 1008
     assert "ShareLink" in site_at_1000.portal_types
     assert api.portal.get_registry_record("ccas.vault.settings.city_name") in ("", None)
     assert sorted(checklist_records().keys()) == [
@@ -94,7 +94,7 @@ def configlets():
 
 
 def test_upgrading_from_1002_adds_the_agent_home_panels_and_settings(site_at_1002):
-    assert upgrade() == ("1007",)
+    assert upgrade() == ("1008",)
     assert "ccas-agent-home" in site_at_1002.portal_actions.portal_tabs.objectIds()
     assert {"ccas-settings", "ccas-indicateurs"} <= configlets()
     # New settings come with their defaults (self-service opening stays off) ...
@@ -148,6 +148,59 @@ def test_upgrading_from_1005_makes_the_self_service_switch_optional_and_keeps_it
     registry.records[name] = Record(old, True)
     assert registry.records[name].field.required is True
     api.portal.get_tool("portal_setup").setLastVersionForProfile(PROFILE, "1005")
-    assert upgrade() == ("1007",)
+    assert upgrade() == ("1008",)
     assert registry.records[name].field.required is False
     assert api.portal.get_registry_record(name) is True
+
+
+def test_the_catch_up_step_brings_back_what_a_site_never_received(portal):
+    """Upgrade 1008 (issue 25): preloaded records, Plone's records the profile sets, the
+    install handler's PAS plugins, the site permissions."""
+    from ccas.vault.account.sessions import PLUGIN_ID as SESSION_ENDER
+    from ccas.vault.organisations import get_organisation
+    from ccas.vault.upgrades.v1008 import catch_up
+
+    registry = getUtility(IRegistry)
+    for key in [k for k in list(registry.records) if k.startswith("ccas.vault.organisations/")]:
+        del registry.records[key]
+    unthemed = "plone.app.theming.interfaces.IThemeSettings.hostnameBlacklist"
+    api.portal.set_registry_record(unthemed, ["127.0.0.1"])  # Plone's default
+    portal.acl_users.manage_delObjects([SESSION_ENDER])
+    portal.manage_permission("Show Toolbar", roles=["Authenticated"], acquire=False)
+    assert get_organisation("ccas") is None
+
+    changed = catch_up()
+    assert get_organisation("ccas").may_certify is True
+    assert get_organisation("caf").title == "CAF"
+    assert unthemed in changed
+    assert api.portal.get_registry_record(unthemed) == []
+    assert SESSION_ENDER in portal.acl_users.objectIds()
+    toolbar = {r["name"] for r in portal.rolesOfPermission("Show Toolbar") if r["selected"]}
+    assert "Authenticated" not in toolbar and "VaultAgent" in toolbar
+    assert catch_up() == []  # idempotent
+
+
+def test_the_catch_up_step_keeps_what_records_managers_and_administrators_changed(portal):
+    from ccas.vault.organisations import get_organisation
+    from ccas.vault.organisations import set_enabled
+    from ccas.vault.organisations import update_organisation
+    from ccas.vault.upgrades.v1008 import catch_up
+
+    update_document_type("attestation-caf", validity_months=6, label_fr="Attestation CAF (QF)")
+    update_organisation("caf", may_certify=True)
+    set_enabled("ccas", False)
+    api.portal.set_registry_record("ccas.vault.settings.max_upload_size_mb", 35)
+    unthemed = "plone.app.theming.interfaces.IThemeSettings.hostnameBlacklist"
+    api.portal.set_registry_record(unthemed, ["intranet.example"])
+    registry = getUtility(IRegistry)
+    for key in [k for k in list(registry.records) if "/domiciliation." in k]:
+        del registry.records[key]
+
+    assert catch_up() == []
+    info = get_document_type("attestation-caf")
+    assert (info.validity_months, info.label_fr) == (6, "Attestation CAF (QF)")
+    assert get_organisation("caf").may_certify is True
+    assert get_organisation("ccas").enabled is False
+    assert api.portal.get_registry_record("ccas.vault.settings.max_upload_size_mb") == 35
+    assert api.portal.get_registry_record(unthemed) == ["intranet.example"]
+    assert "domiciliation" not in checklist_records()

@@ -407,6 +407,8 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None, smtp_por
                 portal_timezone="Europe/Paris",
             )
             site.portal_registry["plone.available_languages"] = ["fr", "en"]
+        else:  # an existing site: its pending upgrade steps run first, and say so
+            _report_upgrade(app[site_id])
         transaction.commit()
         if demo:
             site = app[site_id]
@@ -421,6 +423,46 @@ def create_site(home, site_id=SITE_ID, demo=False, admin_password=None, smtp_por
         setSite(app[site_id])  # the site's key_directory setting, if any
         startup.check_master_key()
         return created
+    except BaseException:
+        transaction.abort()
+        raise
+    finally:
+        setSite(None)
+        app._p_jar.db().close()
+
+
+def _report_upgrade(site):
+    """Run ``site``'s pending upgrade steps, saying from which version to which."""
+    from ccas.vault.upgrades.runner import upgrade
+
+    done = upgrade(site)
+    if done:
+        print(f"ccas.vault upgraded: {done[0]} → {done[1]}.")
+    return done
+
+
+def upgrade_site(home, site_id=SITE_ID):
+    """``ccas-vault-instance upgrade``: run the pending upgrade steps of an existing site."""
+    from ccas.vault.encryption import startup
+    from ccas.vault.upgrades.runner import UpgradeIncomplete
+    from zope.component.hooks import setSite
+    import transaction
+
+    print("Back up first (make backup): the upgrade steps change the database.")
+    with startup.deferred():  # an old site's upgrade makes the master key
+        app = _open_app(Path(home).resolve() / "etc" / "zope.conf")
+    try:
+        if site_id not in app.objectIds():
+            print(f"No site '{site_id}' in this database.", file=sys.stderr)
+            return 1
+        if not _report_upgrade(app[site_id]):
+            print("ccas.vault is up to date: no upgrade step to run.")
+        transaction.commit()
+        return 0
+    except UpgradeIncomplete as error:
+        transaction.abort()
+        print(f"Upgrade failed, nothing saved: {error}", file=sys.stderr)
+        return 1
     except BaseException:
         transaction.abort()
         raise
@@ -496,6 +538,10 @@ def main(argv=None):
     site.add_argument("--url", default="http://localhost:8080", help="printed with the accounts")
     site.add_argument("--smtp-port", type=int, help="send the mails to the mailbox on this port")
 
+    upgrade = sub.add_parser("upgrade", help="run the pending upgrade steps (back up first)")
+    upgrade.add_argument("home")
+    upgrade.add_argument("--site-id", default=SITE_ID)
+
     mailbox = sub.add_parser("mailbox", help="the demo's mail catcher: messages kept in DIR")
     mailbox.add_argument("home", metavar="DIR")
     mailbox.add_argument("--host", default="127.0.0.1")
@@ -525,6 +571,8 @@ def main(argv=None):
         from ccas.vault.scripts.mailbox import serve
 
         return serve(args.home, host=args.host, port=args.port)
+    elif args.command == "upgrade":
+        return upgrade_site(args.home, site_id=args.site_id)
     elif args.command == "zeo":
         print(write_zeo(args.home, args.address, data=args.data))
     else:
