@@ -21,6 +21,7 @@ from pathlib import Path
 import itertools
 import os
 import signal
+import sys
 import threading
 
 
@@ -72,7 +73,11 @@ def write_sms(folder, phone, text):
 
 def serve(folder, host="127.0.0.1", port=DEFAULT_PORT, ready=None):
     """Run the mailbox until SIGINT or SIGTERM."""
-    from aiosmtpd.controller import Controller
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:  # a production install: the demo's tools are in the "test" extra
+        print("The mailbox needs aiosmtpd: pip install 'ccas.vault[test]'", file=sys.stderr)
+        return 1
 
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
