@@ -175,6 +175,23 @@ def test_a_year_of_figures_survives_the_clock_deleting_closed_vaults(portal, fro
     assert january.value("logins_cumulative", "2027-01") == logins
 
 
+def test_a_vault_removed_another_way_leaves_the_stocks_once(portal, frozen):
+    """Not through the clock (a manager's removal): counted once, in the clock's month."""
+    agent("accueil", "ccas-agents")
+    vault = consent_as_owner(open_vault_as("accueil", "jdupont"))
+    deposit_as("jdupont", vault["prive"], "rib")
+    month = "2026-11"  # the frozen clock's
+    assert compute.compute(month, month).values[("vaults_held", month, "")] == 1
+    with as_system():
+        api.content.delete(obj=vault, check_linkintegrity=False)
+    values = compute.compute(month, month).values
+    assert values[("vaults_held", month, "")] == 0
+    assert values[("vaults_closed", month, "")] == 1
+    assert values[("documents_per_vault_mean", month, "")] == 0
+    assert values[("documents_deposited", month, "")] == 1
+    assert values[("vaults_opened_cumulative", month, "")] == 1
+
+
 def test_the_counters_hold_no_personal_data(portal, frozen):
     a_year(frozen)
     tree = store.store()

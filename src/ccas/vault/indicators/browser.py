@@ -192,6 +192,16 @@ class IndicatorsView(_Base):
                 charts.line_chart,
                 ("documents_per_vault_mean", "documents_per_vault_median"),
             ),
+            (
+                "chart-since-start",
+                _("Vaults proposed, opened and activated since the start"),
+                charts.line_chart,
+                (
+                    "vaults_proposed_cumulative",
+                    "vaults_opened_cumulative",
+                    "vaults_activated_cumulative",
+                ),
+            ),
         )
         found = []
         for chart_id, title, draw, indicators in specs:

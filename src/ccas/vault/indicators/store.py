@@ -345,6 +345,21 @@ def vault_deleted(vault, now=None):
     facts._p_changed = True
 
 
+def on_vault_removed(vault, event):
+    """Subscriber: a vault removed another way than by the clock leaves the stocks too.
+
+    The clock calls :func:`vault_deleted` first (with its own ``now``); a vault's facts
+    remember it, so this counts nothing twice.  Removing the whole site counts nothing.
+    """
+    if event.object is not vault or event.oldParent is None:
+        return
+    facts = IAnnotations(vault).get(FACTS)
+    if facts is None or facts.deleted:
+        return
+    fold_deletion(facts, now_month(), Counter(store(event.oldParent)))
+    facts._p_changed = True
+
+
 # --- back-fill: the 1007 upgrade and the demo ------------------------------------------
 
 
