@@ -36,3 +36,28 @@ def test_the_answer_has_the_error_shape_in_english_and_french():
     error = disk_full_body()["error"]
     assert error["type"] == "insufficient_storage"
     assert "disk" in error["message"] and "disque" in error["message_fr"]
+
+
+def page_for(error, portal):
+    from ccas.vault.services.disk_full import DiskFullPage
+
+    request = portal.REQUEST
+    try:
+        raise error
+    except OSError as raised:
+        view = DiskFullPage(raised, request)
+        view.__parent__ = portal
+        return view(), request.response
+
+
+def test_a_page_request_on_a_full_disk_gets_a_507_page(portal):
+    body, response = page_for(OSError(errno.ENOSPC, "No space left on device"), portal)
+    assert response.getStatus() == 507
+    assert response.getHeader("Retry-After")
+    assert "Le serveur est plein" in body and "Send it again later" in body
+
+
+def test_another_os_error_gets_plones_own_error_view(portal):
+    body, response = page_for(PermissionError(errno.EACCES, "Permission denied"), portal)
+    assert response.getStatus() == 500
+    assert "PermissionError" in body and "Le serveur est plein" not in body

@@ -33,10 +33,12 @@ from ged_client import send_stream
 from ged_client import statuses
 import base64
 import hashlib
+import html
 import json
 import os
 import pytest
 import random
+import re
 import requests
 import threading
 import time
@@ -195,6 +197,40 @@ def owner_session():
     return session
 
 
+def skin_session(cluster):
+    """The person logged in through their pages (``/mon-coffre/connexion``), as in a browser."""
+    session = requests.Session()
+    answer = session.post(
+        f"{cluster.url}/mon-coffre/connexion",
+        data={"__ac_name": OWNER[0], "__ac_password": OWNER[1], "form.submitted": "1"},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    return session
+
+
+def add_through_the_pages(cluster, session, title, data):
+    """The person adds a paper with the form of ``/mon-coffre/ajouter``."""
+    page = session.get(f"{cluster.url}/mon-coffre/ajouter", timeout=60)
+    token = re.search(r'name="_authenticator" value="([^"]+)"', page.text).group(1)
+    return session.post(
+        f"{cluster.url}/mon-coffre/ajouter",
+        data={
+            "form.submitted": "1",
+            "_authenticator": token,
+            "document_type": "justificatif-domicile",
+            "title": title,
+            "issued": "2026-10-31",
+            "space": "prive",
+        },
+        files=[("file", ("justificatif.pdf", data, "application/pdf"))],
+        headers={"Accept": "text/html"},
+        timeout=120,
+        allow_redirects=False,
+    )
+
+
 def assert_disk_full_answer(response):
     assert response.status_code == 507, response.text[:3000]
     error = response.json()["error"]
@@ -238,6 +274,14 @@ def test_a_full_disk_stores_nothing_half_and_the_same_request_succeeds_later(clu
         upload = deposit(session, private, "Justificatif disque plein", data)
         assert_disk_full_answer(upload)
         assert papers_titled(session, private, "Justificatif disque plein") == []
+        # The same through the person's pages: a page saying so (not Plone's error page).
+        pages = skin_session(cluster)
+        page_data = pdf("PAGES-PLEIN", lines=45)
+        added = add_through_the_pages(cluster, pages, "Ajouté disque plein", page_data)
+        assert added.status_code == 507, added.text[:2000]
+        assert "Le serveur n'a plus d'espace disque" in html.unescape(added.text)
+        assert "traceback" not in added.text.lower()
+        assert papers_titled(session, private, "Ajouté disque plein") == []
         # What was stored before is still there, intact.
         again = session.get(f"{kept_url}/@@download/file", timeout=60)
         assert again.status_code == 200
@@ -252,6 +296,10 @@ def test_a_full_disk_stores_nothing_half_and_the_same_request_succeeds_later(clu
     assert upload.status_code == 201, upload.text[:2000]
     (stored,) = papers_titled(session, private, "Justificatif disque plein")
     assert stored["sha256"] == hashlib.sha256(data).hexdigest()
+    added = add_through_the_pages(cluster, pages, "Ajouté disque plein", page_data)
+    assert added.status_code == 303, added.text[:2000]
+    (stored,) = papers_titled(session, private, "Ajouté disque plein")
+    assert stored["sha256"] == hashlib.sha256(page_data).hexdigest()
     first.answers.update(report.answers)
     first.attempts += report.attempts
     first.sent += report.sent
