@@ -28,7 +28,8 @@ the ratios compare them.  Returns 0 when the instance's own run has 0 doubled,
 0 lost and 0 checker problems.
 
 Settings (environment): ``BENCH_FAULTS_LETTERS`` (400), ``BENCH_FAULTS_KILLS``
-(20), ``BENCH_FAULTS_SEED``, ``BENCH_FAULTS_BASELINE=0`` to skip the stock run.
+(20), ``BENCH_FAULTS_RUNS`` (1: streams per variant, each on a new site, figures summed),
+``BENCH_FAULTS_SEED``, ``BENCH_FAULTS_BASELINE=0`` to skip the stock run.
 """
 
 from pathlib import Path
@@ -66,6 +67,7 @@ LETTERS = int(os.environ.get("BENCH_FAULTS_LETTERS", 400))
 KILLS = int(os.environ.get("BENCH_FAULTS_KILLS", 20))
 SEED = int(os.environ.get("BENCH_FAULTS_SEED") or time.time())
 BASELINE = os.environ.get("BENCH_FAULTS_BASELINE", "1") != "0"
+RUNS = int(os.environ.get("BENCH_FAULTS_RUNS", 1))
 BATCH = 20
 KILL_WITHIN = 4.0  # seconds after the server is back
 DOWN = 6.0  # at most this many seconds with the ZEO server down
@@ -261,8 +263,27 @@ def main():
     variants = ["instance", *(["stock"] if BASELINE else [])]
     results = {}
     for variant in variants:
-        results[variant] = run(variant, SEED, command)
-        print(f"  {variant:8s} {json.dumps(results[variant], ensure_ascii=False)}")
+        total = {"runs": 0}
+        for number in range(RUNS):
+            figures = run(variant, SEED + number, command)
+            print(f"  {variant:8s} run {number + 1}: {json.dumps(figures, ensure_ascii=False)}")
+            total["runs"] += 1
+            for name, value in figures.items():
+                if isinstance(value, bool):
+                    total[name] = total.get(name, False) or value
+                elif isinstance(value, int):
+                    total[name] = total.get(name, 0) + value
+                else:  # "broke": the first run that broke
+                    total.setdefault(name, value)
+        results[variant] = total
+    for variant in variants:
+        total = results[variant]
+        print(
+            f"{variant}: runs {total['runs']}, kills {total.get('kills')}, letters sent "
+            f"{total.get('letters sent')}, delivered once {total.get('delivered once')}, doubled "
+            f"{total.get('doubled')}, lost {total.get('lost')}, checker problems "
+            f"{'not run' if command is None else total.get('checker problems')}"
+        )
     ours = results["instance"]
     names = ("delivered once", "doubled", "lost", "catalog entries leading nowhere")
     names += ("batches sent again", "oid given twice (ZODB's ValueError in the log)")
@@ -276,7 +297,7 @@ def main():
     sound = (
         "broke" not in ours
         and ours["delivered once"] == ours["letters sent"]
-        and ours["kills"] == KILLS
+        and ours["kills"] == KILLS * RUNS
         and not any(problems)
     )
     print("instance: every letter once, nothing lost" if sound else "instance: PROBLEMS")
