@@ -13,6 +13,19 @@ the ``nobody`` user and its commands go through ``runuser``.
 
 This is for ``make start-pg`` and the tests; a production database is
 installed and tuned by the city's DBA (see ``docs/deploy.md``).
+
+After a crash (the postmaster killed, the machine reset) ``postmaster.pid``
+stays behind.  ``start`` then looks at the process it names: a live
+``postgres`` is a running server; a dead process is a stale file, left for
+``pg_ctl start`` to take over (PostgreSQL checks it, and the shared memory it
+names, itself); a process that only looks alive to PostgreSQL — a zombie
+(killed, not yet reaped by its parent) or another program that got the pid —
+would make it refuse to start ("lock file already exists"), so that file
+(and the socket lock files naming the same pid) is removed first (PostgreSQL
+still refuses while old backends hold its shared memory: ``start`` waits for
+them a few seconds).  When the server still cannot start, or does not accept
+connections, the command says why in one sentence (the ``FATAL`` line of the
+server's log) and exits 1.
 """
 
 from pathlib import Path
@@ -26,6 +39,8 @@ import time
 
 
 UNPRIVILEGED = "nobody"
+#: Attempts, 2 s apart, while the backends of a killed postmaster still hold its memory.
+SHARED_MEMORY_RETRIES = 5
 
 
 class PostgresError(RuntimeError):
@@ -88,19 +103,93 @@ def start(data_dir, port, log=None):
 def stop(data_dir):
     """Stop the cluster of ``data_dir`` (fast shutdown); nothing when it is not running."""
     data_dir = Path(data_dir).resolve()
-    if not (data_dir / "postmaster.pid").exists():
+    if not is_running(data_dir):
         return
     _run([str(bin_dir() / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "stop"], "pg_ctl")
 
 
+def pid_file_owner(data_dir):
+    """``(pid, state)`` of the process named by ``postmaster.pid``: state is ``None`` (no
+    file), ``"running"`` (a live postgres), ``"dead"``, ``"zombie"`` or ``"other"`` (the
+    pid was reused)."""
+    try:
+        pid = int((Path(data_dir) / "postmaster.pid").read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None, None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid, "dead"
+    except PermissionError:
+        pass  # alive, owned by another user (the cluster's owner when run as root)
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+        zombie = " Z " in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1][:3]
+    except OSError:  # no /proc (not Linux) or gone meanwhile: trust kill()
+        return pid, "running"
+    if zombie:
+        return pid, "zombie"
+    return pid, "running" if name in ("postgres", "postmaster") else "other"
+
+
 def is_running(data_dir):
-    return (Path(data_dir) / "postmaster.pid").exists()
+    return pid_file_owner(data_dir)[1] == "running"
 
 
-def connect(dsn_text):
+def _fatal_line(log):
+    """The last ``FATAL``/``PANIC`` message of the server's log, else ``None``."""
+    try:
+        lines = Path(log).read_text(errors="replace").splitlines()[-200:]
+    except OSError:
+        return None
+    for line in reversed(lines):
+        for level in ("FATAL:", "PANIC:"):
+            if level in line:
+                return line.split(level, 1)[1].strip()
+    return None
+
+
+def _remove_lock_files(data_dir, pid):
+    """Remove ``postmaster.pid`` and the socket lock files (``.s.PGSQL.<port>.lock``,
+    the sockets are in the data folder) that name ``pid``."""
+    for lock in [data_dir / "postmaster.pid", *data_dir.glob(".s.PGSQL.*.lock")]:
+        try:
+            if int(lock.read_text().splitlines()[0]) == pid:
+                lock.unlink()
+        except (OSError, IndexError, ValueError):
+            continue
+
+
+def recover(data_dir, port):
+    """Start the cluster unless a postgres serves it; a stale ``postmaster.pid`` is
+    handled as the module says.  Returns what was done, for the operator."""
+    data_dir = Path(data_dir).resolve()
+    pid, state = pid_file_owner(data_dir)
+    if state == "running":
+        return f"PostgreSQL already runs (pid {pid})"
+    if state in ("zombie", "other"):
+        _remove_lock_files(data_dir, pid)
+    log = data_dir / "postgresql.log"
+    for attempt in range(SHARED_MEMORY_RETRIES + 1):
+        try:
+            start(data_dir, port, log)
+            break
+        except PostgresError:
+            reason = _fatal_line(log) or "pg_ctl start failed without a message in the log"
+            if "shared memory block" not in reason or attempt == SHARED_MEMORY_RETRIES:
+                raise PostgresError(
+                    f"PostgreSQL does not start in {data_dir}: {reason} (see {log})"
+                ) from None
+            time.sleep(2)  # old backends still attached: they exit once they see the crash
+    if state is None:
+        return "PostgreSQL started"
+    return f"PostgreSQL started again (postmaster.pid of process {pid} was stale: {state})"
+
+
+def connect(dsn_text, timeout=30):
     import psycopg2
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     while True:
         try:
             return psycopg2.connect(dsn_text)
@@ -112,7 +201,15 @@ def connect(dsn_text):
 
 def create_database(port, name):
     """Create the database ``name`` unless it exists; return its DSN."""
-    connection = connect(dsn(port))
+    import psycopg2
+
+    try:
+        connection = connect(dsn(port))
+    except psycopg2.OperationalError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        raise PostgresError(
+            f"PostgreSQL does not accept connections on 127.0.0.1:{port}: {first}"
+        ) from None
     connection.autocommit = True
     try:
         with connection.cursor() as cursor:
@@ -137,8 +234,7 @@ def main(argv=None):
     try:
         if args.command == "start":
             init_cluster(args.data_dir)
-            if not is_running(args.data_dir):
-                start(args.data_dir, args.port)
+            print(recover(args.data_dir, args.port), file=sys.stderr)
             print(create_database(args.port, args.database))
         else:
             stop(args.data_dir)
