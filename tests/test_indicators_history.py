@@ -273,3 +273,60 @@ def test_two_zeo_clients_add_to_one_counter_without_conflict(tmp_path):
         second.close()
     finally:
         stop()
+
+
+# --- the REST service --------------------------------------------------------------------
+
+
+@pytest.fixture
+def rest_site(functional_portal):
+    import transaction
+
+    agent("accueil", "ccas-agents")
+    for login, last in (("jdupont", "Dupont"), ("mmartin", "Martin"), ("lbernard", "Bernard")):
+        vault = consent_as_owner(open_vault_as("accueil", login, last=last))
+        person_logs_in(vault)
+    from vaults import make_user
+
+    make_user("archiviste", global_roles=[roles.RECORDS_MANAGER])
+    transaction.commit()
+    return functional_portal
+
+
+def test_the_rest_service_gives_the_figures_and_the_csv_file(rest_site, request_factory):
+    from ccas.vault.indicators.compute import default_range
+
+    first, last = default_range()
+    url = f"{rest_site.absolute_url()}/@ccas-indicators"
+    client = request_factory(basic_auth=("archiviste", PASSWORD))
+    answer = client.get(url, params={"from": first, "to": last})
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["months"][-1] == last
+    items = {item["id"]: item for item in data["items"]}
+    assert items["vaults_opened_cumulative"]["values"]["toutes"][last] == 3
+    assert items["vaults_opened_cumulative"]["values"]["ccas"][last] == 3
+    assert items["conversion_activated"]["values"]["toutes"][last] == 100.0
+    assert "ccas" not in items["vaults_closed"]["values"]  # counted in the total only
+    for word in ("jdupont", "mmartin", "Dupont", "Bernard"):
+        assert word not in answer.text
+    page = request_factory(basic_auth=("archiviste", PASSWORD), api=False)
+    csv_file = client.get(url, params={"from": first, "to": last, "format": "csv"})
+    assert csv_file.headers["Content-Type"].startswith("text/csv")
+    view = page.get(
+        f"{rest_site.absolute_url()}/@@ccas-indicateurs.csv", params={"from": first, "to": last}
+    )
+    assert csv_file.content == view.content
+    wrong = client.get(url, params={"from": "2026-13", "to": last})
+    assert wrong.status_code == 400
+    error = wrong.json()["error"]
+    assert error["type"] == "invalid_filter"
+    assert error["message_fr"].startswith("Indiquez les mois")
+
+
+def test_the_rest_service_refuses_others(rest_site, request_factory):
+    url = f"{rest_site.absolute_url()}/@ccas-indicators"
+    assert request_factory().get(url).status_code == 401
+    agent_answer = request_factory(basic_auth=("accueil", PASSWORD)).get(url)
+    assert agent_answer.status_code == 403
+    assert "items" not in agent_answer.json()

@@ -2,7 +2,8 @@
 
 Query: ``from``, ``to`` (``YYYY-MM``, default the last six months), ``organisation``
 (an id; default every organisation), ``format=csv`` for the same file as
-``@@ccas-indicateurs.csv``.  Needs ``ccas.vault: View indicators`` on the site.
+``@@ccas-indicateurs.csv``; ``language`` (``fr``, ``en``; default the site's) for the
+labels.  Needs ``ccas.vault: View indicators`` on the site.
 Numbers only; a masked cell is ``null``.
 """
 
@@ -13,6 +14,7 @@ from ccas.vault.indicators.browser import _Filters
 from ccas.vault.indicators.labels import label
 from ccas.vault.services.base import RequestError
 from ccas.vault.services.base import VaultService
+from plone import api
 from zope.i18n import translate
 
 
@@ -30,9 +32,11 @@ class IndicatorsGet(VaultService):
             organisations = [compute.ALL, filters.organisation]
         else:
             organisations = [compute.ALL, *result.organisations]
-        language = self.request.form.get("language") or "fr"
+        language = self.request.form.get("language")
+        if language not in ("fr", "en"):
+            language = api.portal.get_current_language() or "fr"
         if self.request.form.get("format") == "csv":
-            text = csv_export.export(result, organisations, self.request, "fr")
+            text = csv_export.export(result, organisations, self.request, language)
             name = f"indicateurs-{filters.first}-{filters.last}.csv"
             response = self.request.response
             response.setHeader("Content-Type", "text/csv; charset=utf-8")

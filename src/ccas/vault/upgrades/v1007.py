@@ -4,7 +4,8 @@ Before 1007 the indicators were recomputed from the vaults still there, so a vau
 deleted by the clock took its past logins, papers and consents with it.  From 1007 on
 they are monthly counters written when things happen; this step fills them once from
 what is still there (every vault's history, the tombstones of the vaults deleted
-before).  Running it again counts again from the same sources (idempotent).
+before).  Running it twice in a row gives the same counters; it is not meant to run later
+(a vault deleted since, or a tombstone purged, would then be missing from the past).
 """
 
 from ccas.vault.indicators.store import rebuild
