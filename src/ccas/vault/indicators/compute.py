@@ -166,8 +166,11 @@ def compute(first=None, last=None, directory=None):
         first, last = default_range()
     months = month_range(first, last)
     with as_system():
-        tree = store.store(directory, create=False) if directory is not None else None
-        flows = store.read(tree) if directory is not None else store.read()
+        if directory is None:
+            flows = store.read()
+        else:
+            tree = store.store(directory, create=False)
+            flows = store.read(tree) if tree is not None else {}
         resets = reset_counters()
     for month, counters in resets.items():
         for route in RESET_ROUTES:
