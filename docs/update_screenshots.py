@@ -60,6 +60,13 @@ SHOTS = {
         "wizard-4-accord",
         "wizard-5-mandat",
         "wizard-7-termine",
+        # GED letters matched from the browser (tests/test_ged_matching_browser.py)
+        "ged-wizard-identifiant",
+        "ged-wizard-accord",
+        "ged-accueil-ouvertures",
+        "ged-papiers-attente-accord",
+        "ged-courriers-recherche",
+        "ged-courriers-rattacher",
     ),
     # guide-archiviste.md: the indicators (tests/test_indicators.py), recomputing the papers
     # already stored (tests/test_records_manager_real.py)

@@ -238,15 +238,15 @@ class ParkedLettersView(BrowserView):
             mapping["count"] = waiting
             return self._t(
                 _(
-                    "The GED id ${ged} is now the one of ${name}'s safe. Its ${count} letters "
-                    "wait until the person accepts the CCAS's letters.",
+                    "The GED id ${ged} is matched to ${name}. The waiting letters (${count}) "
+                    "arrive once the person accepts the CCAS's letters.",
                     mapping=mapping,
                 )
             )
         return self._t(
             _(
-                "The GED id ${ged} is now the one of ${name}'s safe: ${count} letters delivered "
-                "in “Courrier du CCAS”.",
+                "The GED id ${ged} is matched to ${name}: letters delivered in “Courrier du "
+                "CCAS”: ${count}.",
                 mapping=mapping,
             )
         )

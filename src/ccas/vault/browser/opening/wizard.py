@@ -286,9 +286,15 @@ class OpeningWizard(BrowserView):
         count = self.letters_waiting(ged_ids)
         if not count:
             return ""
+        if count == 1:
+            return _(
+                "1 letter of the CCAS's GED waits for this person. It will be delivered in the "
+                "safe once the person gives their consent and accepts the CCAS's letters."
+            )
         return _(
-            "${count} letters of the CCAS's GED wait for this person. They will be delivered "
-            "in the safe once the person gives their consent and accepts the CCAS's letters.",
+            "Letters of the CCAS's GED waiting for this person: ${count}. They will be "
+            "delivered in the safe once the person gives their consent and accepts the CCAS's "
+            "letters.",
             mapping={"count": count},
         )
 
