@@ -178,7 +178,7 @@ def test_the_page_renders_for_an_agent(site):
     assert 'id="accompaniments"' in page
     assert "Jean Dupont" in page
     assert "17/05/1980" in page
-    assert f"/coffres/{dupont.getId()}/partage" in page
+    assert f"/coffres/{dupont.getId()}/@@dossier" in page  # the agent's page (decision 0045)
     assert 'id="ending-soon"' in page  # Élève: ends on 2026-12-01
     assert response.headers["Cache-Control"] == "private, no-store"
     filtered = get(url, "travailleur", params={"q": "eleve"}).text

@@ -81,7 +81,7 @@ def test_the_home_page_gathers_the_agents_day(site):
     mine = section(page, "home-accompaniments")
     assert mine.index("Jean Dupont") < mine.index("Zoé Élève")
     assert f"{dupont.absolute_url()}/@@rendez-vous" in mine
-    assert f"{eleve.absolute_url()}/partage" in mine
+    assert f"{eleve.absolute_url()}/@@dossier" in mine  # the agent's page (decision 0045)
     assert f"{portal.absolute_url()}/@@mes-accompagnements" in mine
 
     ending = section(page, "home-ending")

@@ -181,21 +181,16 @@ def mandate_journey(person_site, worker_site, login, first_name, last_name):
         row = worker.locator("#home-accompaniments-table tr", has_text=f"{first_name} {last_name}")
         scopes = row.locator("td").nth(1).inner_text()
         assert "Consulter" in scopes and "Déposer" in scopes and "Aider" not in scopes
-        row.get_by_role("link", name="Ouvrir l'espace partagé").click()
+        row.get_by_role("link", name="Ouvrir la page du coffre").click()
         worker.wait_for_load_state()
-        shared_url = worker.url
-        assert shared_url.startswith(f"{worker_site.url}/coffres/") and shared_url.endswith(
-            "/partage"
-        )
-        papers = worker.locator("main a[href*='/partage/d-']:visible")
-        links = [papers.nth(index).get_attribute("href") for index in range(papers.count())]
-        paper_url = None
-        for link in links:  # the listing shows ids: the worker opens them in turn
-            worker.goto(link)
-            if shared_title in text_of(worker, "main"):
-                paper_url = worker.url
-                break
-        assert paper_url, f"{shared_title!r} not found in {links}"
+        assert worker.url.startswith(f"{worker_site.url}/coffres/")
+        assert worker.url.endswith("/@@dossier")  # the agent's page (decision 0045)
+        shared_url = worker.url.removesuffix("/@@dossier") + "/partage"
+        paper_row = worker.locator("#papers tr.paper", has_text=shared_title)
+        preview_href = paper_row.locator("a.preview-link").get_attribute("href")
+        paper_url = preview_href.removesuffix("/@@preview")
+        assert paper_url.startswith(f"{shared_url}/")
+        worker.goto(paper_url)
         with worker.expect_response(lambda r: "@@preview" in r.url) as preview:
             worker.reload()
         assert preview.value.status == 200

@@ -94,6 +94,7 @@ def _accompaniments(today):
                     "scopes": list(scopes),
                     "until": until.isoformat() if until else None,
                     "shared_space_url": f"{base_url}/{vault_id}/{SHARED_SPACE_ID}",
+                    "dossier_url": f"{base_url}/{vault_id}/@@dossier",
                 }
             )
     return items
@@ -112,6 +113,7 @@ def my_vaults(query="", today=None):
     in force; ``None`` = until revoked) and ``shared_space_url``.  ``query``
     matches the names (accents and case ignored, part of a name is enough) or
     a GED person id (whole).  Sorted by last name.  Needs the VaultAgent role.
+    ``dossier_url``: the agent's page of the vault (``@@dossier``, decision 0045).
     """
     today = today or clock.paris_now().date()
     wanted = _normalise(query)

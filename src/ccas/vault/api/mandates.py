@@ -30,6 +30,10 @@ from Products.CMFPlone.utils import _createObjectByType
 
 DEFAULT_MONTHS = 12
 CHANGE_PASSWORD_ADVICE = "Un mandat s'est terminé. Par prudence, changez votre mot de passe."
+PROPOSAL_NOTICE = (
+    "Un agent vous propose un mandat. Lisez-le dans « Qui a accès » : "
+    "vous pouvez le signer, en cochant seulement ce que vous acceptez, ou le refuser."
+)
 
 
 def _organisation_of(user_id):
@@ -84,6 +88,67 @@ def create_mandate(
     leaves it open.  Needs ``Manage mandates`` on the vault (its owner).
     """
     check_permission(permissions.MANAGE_MANDATES, vault)
+    return _create(
+        vault,
+        agents=agents,
+        scopes=scopes,
+        purpose=purpose,
+        start=start,
+        end=end,
+        until_revoked=until_revoked,
+    )
+
+
+def propose_mandate(
+    vault, *, agents, scopes, purpose=DEFAULT_PURPOSE, end=None, until_revoked=False
+):
+    """An agent proposes a mandate to the person of an open ``vault`` (decision 0045).
+
+    The proposing agent (global VaultAgent role) is named in ``agents``; the
+    same rules as :func:`create_mandate` apply.  The mandate goes straight to
+    *awaiting_signatures*: nothing is granted before the person signs (on their
+    phone, possibly fewer scopes, or on the printed form an agent attaches) and
+    every agent signs.  The person is told at their next login.
+    """
+    user = api.user.get_current()
+    if api.user.is_anonymous() or roles.VAULT_AGENT not in user.getRoles():
+        raise VaultError(
+            "Only an agent proposes a mandate",
+            "Seul un agent peut proposer un mandat.",
+            code="not_an_agent",
+        )
+    if api.content.get_state(vault) != "open":
+        raise VaultError(
+            "The vault is not open", "Ce coffre-fort n'est pas ouvert.", code="vault_not_open"
+        )
+    agents = list(dict.fromkeys(agents))
+    if user.getId() not in agents:
+        agents.insert(0, user.getId())
+    mandate = _create(
+        vault,
+        agents=agents,
+        scopes=scopes,
+        purpose=purpose,
+        end=end,
+        until_revoked=until_revoked,
+        proposed_by=user.getId(),
+    )
+    _transition(mandate, "submit")
+    _notice(vault, PROPOSAL_NOTICE)
+    return mandate
+
+
+def _create(
+    vault,
+    *,
+    agents,
+    scopes,
+    purpose=DEFAULT_PURPOSE,
+    start=None,
+    end=None,
+    until_revoked=False,
+    proposed_by=None,
+):
     agents = list(dict.fromkeys(agents))
     scopes = set(scopes)
     if not agents:
@@ -149,15 +214,14 @@ def create_mandate(
         )
         for agent in agents:
             mandate.organisations[agent] = _organisation_of(agent)
+        if proposed_by:
+            mandate.proposed_by = proposed_by
         mandate.manage_delLocalRoles(list(mandate.users_with_local_role("Owner")))
         mandate.reindexObject()
-    history.record(
-        vault,
-        "mandate_created",
-        actor=user,
-        target=mandate,
-        details={"agents": " ".join(agents), "scopes": " ".join(sorted(scopes))},
-    )
+    details = {"agents": " ".join(agents), "scopes": " ".join(sorted(scopes))}
+    if proposed_by:
+        details["proposed_by"] = proposed_by
+    history.record(vault, "mandate_created", actor=user, target=mandate, details=details)
     return mandate
 
 
@@ -191,10 +255,16 @@ def _require_state(mandate, *states):
         )
 
 
-def sign_as_person(mandate, method="electronic", form=None):
+def sign_as_person(mandate, method="electronic", form=None, scopes=None):
     """The person signs: in their session (electronic), or an agent of the
-    mandate attaches the signed paper form (``form``, a NamedBlobFile)."""
+    mandate attaches the signed paper form (``form``, a NamedBlobFile).
+
+    ``scopes``: what the person accepts, when fewer than proposed (partial
+    acceptance, decision 0045): a non-empty part of the mandate's scopes; the
+    mandate then holds only those, and the history says which were refused.
+    """
     _require_state(mandate, "awaiting_signatures")
+    accepted = _accepted(mandate, scopes)
     vault = vault_of(mandate)
     user = api.user.get_current()
     if method == "electronic":
@@ -219,21 +289,47 @@ def sign_as_person(mandate, method="electronic", form=None):
             )
     else:
         raise VaultError(f"Unknown method {method!r}", "Ce mode de signature n'existe pas.")
+    refused_scopes = set(mandate.scopes or ()) - accepted
     with as_system():
+        if refused_scopes:
+            mandate.scopes = accepted
+            mandate.refused_scopes = refused_scopes
         mandate.person_signature = PersistentMapping(
             when=datetime.now(UTC).isoformat(),
             method=method,
             recorded_by=user.getId(),
             form=encrypt_file(form, mandate),
         )
-    history.record(
-        vault,
-        "mandate_signed",
-        actor=user,
-        target=mandate,
-        details={"signer": "person", "method": method},
-    )
+        if refused_scopes:
+            mandate.person_signature["refused_scopes"] = " ".join(sorted(refused_scopes))
+            mandate.reindexObject()
+    details = {"signer": "person", "method": method}
+    if refused_scopes:
+        details["scopes"] = " ".join(sorted(accepted))
+        details["refused_scopes"] = " ".join(sorted(refused_scopes))
+    history.record(vault, "mandate_signed", actor=user, target=mandate, details=details)
     _activate_if_signed(mandate)
+
+
+def _accepted(mandate, scopes):
+    """The scopes the person accepts: all of the mandate's, or the part ``scopes`` names."""
+    proposed = set(mandate.scopes or ())
+    if scopes is None:
+        return proposed
+    accepted = {scope for scope in scopes if isinstance(scope, str)}
+    if not accepted:
+        raise VaultError(
+            "Accept at least one of the mandate's actions, or refuse the mandate",
+            "Cochez au moins une action, ou refusez le mandat.",
+            code="no_scope_accepted",
+        )
+    if not accepted <= proposed:
+        raise VaultError(
+            "Only the actions the mandate proposes can be accepted",
+            "Vous ne pouvez accepter que les actions proposées dans ce mandat.",
+            code="bad_scopes",
+        )
+    return accepted
 
 
 def sign_as_agent(mandate):

@@ -54,5 +54,5 @@ class MyAccompanimentsView(BrowserView):
             "scopes": [self._translate(SCOPE_LABELS.get(s, s)) for s in item["scopes"]],
             "until": french_date(item["until"]) or self._translate(UNTIL_REVOKED),
             "until_iso": item["until"] or "",
-            "url": item["shared_space_url"],
+            "url": item["dossier_url"],
         }

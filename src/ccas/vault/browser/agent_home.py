@@ -171,6 +171,7 @@ class AgentHomeView(BrowserView):
                     "until_iso": mandate.end.isoformat() if mandate.end else "",
                     "person_signed": bool(mandate.person_signature),
                     "form_url": f"{mandate.absolute_url()}/@@mandate-form",
+                    "paper_url": f"{self.portal_url}/@@mandat-papier?mandat={mandate.UID()}",
                 }
             )
         return sorted(rows, key=lambda row: (row["person"].lower(), row["id"]))
@@ -206,6 +207,7 @@ class AgentHomeView(BrowserView):
             "until": french_date(item["until"]) or self._translate(UNTIL_REVOKED),
             "until_iso": item["until"] or "",
             "shared_space_url": item["shared_space_url"],
+            "dossier_url": item["dossier_url"],
             "appointments_url": f"{vault_url}/@@rendez-vous",
             "identity_check_url": (
                 f"{vault_url}/@@identity-check" if CONSULT in item["scopes"] else ""

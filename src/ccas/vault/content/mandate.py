@@ -49,6 +49,8 @@ class Mandate(VaultItem):
     duties_statement = DUTIES_STATEMENT
     person_signature = None
     ended = None
+    proposed_by = None  # the agent who proposed it to the person (decision 0045)
+    refused_scopes = None  # what the person did not accept when signing (decision 0045)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -183,13 +183,21 @@ class AccessPage(OwnerPage):
                 self.add_error("agree", _("Tick the box to say you agree. Then sign."))
                 return self.render_other(self.sign_template)
             try:
-                mandate_api.sign_as_person(self.mandate)
+                mandate_api.sign_as_person(self.mandate, scopes=self._ticked())
             except VaultError as refusal:
                 self.add_error("form", refusal.message_fr)
                 return self.render_other(self.sign_template)
             active = api.content.get_state(self.mandate) == "active"
             return self.redirect("acces", fait="signe-actif" if active else "signe")
         return self.render_other(self.sign_template)
+
+    def _ticked(self):
+        """The scopes the person ticked (partial acceptance, decision 0045); ``None``
+        when the form had no checklist (every proposed scope)."""
+        if not self.request.form.get("scopes_shown"):
+            return None
+        ticked = self.request.form.get("scopes") or []
+        return [ticked] if isinstance(ticked, str) else list(ticked)
 
     def _revoke(self):
         if api.content.get_state(self.mandate) not in ("draft", "awaiting_signatures", "active"):
