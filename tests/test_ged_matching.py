@@ -7,6 +7,7 @@ name and date of birth (refused for a vault not open, for a partner agent).
 """
 
 from AccessControl import Unauthorized
+from ccas.vault import clock
 from ccas.vault import roles
 from ccas.vault.accounts import ensure_account
 from ccas.vault.accounts import ensure_group
@@ -221,6 +222,9 @@ def test_search_and_paging_bounds(site):
     )
     found = get(site, "accueil", "@@courriers-en-attente", date="2026-11-20")
     assert "sur 108" in found.text  # the letters' date
+    parked_on = clock.paris_now().date().isoformat()
+    found = get(site, "accueil", "@@courriers-en-attente", date=parked_on)
+    assert "sur 108" in found.text  # the day they were parked (Europe/Paris)
     found = get(site, "accueil", "@@courriers-en-attente", date="2001-01-01")
     assert "Aucun courrier n&#x27;attend" in found.text or 'id="parked-empty"' in found.text
     found = get(site, "accueil", "@@courriers-en-attente", date="pas une date")

@@ -16,6 +16,7 @@
 Only the CCAS's own agents and records managers (decision 0037) use these.
 """
 
+from ccas.vault import clock
 from ccas.vault.api.errors import VaultError
 from ccas.vault.api.vaults import _index
 from ccas.vault.api.vaults import _normalise
@@ -27,7 +28,7 @@ from ccas.vault.history import api as history
 from ccas.vault.letters import parking
 from ccas.vault.letters import persons
 from ccas.vault.security import as_system
-from datetime import date
+from datetime import datetime
 from plone import api
 
 
@@ -94,10 +95,12 @@ def search(text="", on=None):
 
 
 def _day(iso):
+    """The day (Europe/Paris) of an ISO moment."""
     try:
-        return date.fromisoformat(iso[:10])
+        moment = datetime.fromisoformat(iso)
     except (TypeError, ValueError):
         return None
+    return moment.astimezone(clock.PARIS).date() if moment.tzinfo else moment.date()
 
 
 def find_person(last_name, first_name, birth_date):
