@@ -219,3 +219,48 @@ def test_the_proposal_form_shows_only_names_and_birth_date_then_the_person_signs
     )
     page = agent.get(f"{dupont.absolute_url()}/@@dossier", timeout=60).text
     assert "Carte d'identité" in page and 'id="action-deposit"' not in page
+
+
+def test_the_person_gives_access_to_an_agent_named_by_their_email(site):
+    portal, dupont = site
+    api.user.get(userid="sans-mandat").setMemberProperties({"email": "s.mandat@ccas.example"})
+    transaction.commit()
+    person = requests.Session()
+    person.post(
+        f"{portal.absolute_url()}/mon-coffre/connexion",
+        data={"__ac_name": "jdupont", "__ac_password": PASSWORD, "form.submitted": "1"},
+        timeout=60,
+        allow_redirects=False,
+    )
+    url = f"{portal.absolute_url()}/mon-coffre/acces/nouveau"
+    page = person.get(url, timeout=60).text
+    token = _authenticator(page)
+    unknown = person.post(
+        url, data={"_authenticator": token, "email": "nobody@ccas.example"}, timeout=60
+    )
+    assert unknown.status_code == 400 and 'id="new-agent"' not in unknown.text
+    found = person.post(
+        url, data={"_authenticator": token, "email": "S.Mandat@ccas.example"}, timeout=60
+    ).text
+    assert 'id="new-agent"' in found and "Sans-Mandat" in found
+    signed = person.post(
+        url,
+        data={
+            "_authenticator": token,
+            "email": "s.mandat@ccas.example",
+            "confirm": "1",
+            "scopes_shown": "1",
+            "scopes:list": ["consult"],
+            "agree": "1",
+        },
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert signed.status_code in (302, 303), signed.text[:2000]
+    transaction.begin()
+    (mandate,) = [m for m in mandates.mandates_of(dupont) if m.agents == ["sans-mandat"]]
+    assert set(mandate.scopes) == {"consult"} and mandate.person_signature
+    assert api.content.get_state(mandate) == "awaiting_signatures"
+    # the agent signs it on "Mon accueil"
+    home = get(f"{portal.absolute_url()}/@@accueil-agent", "sans-mandat").text
+    assert f'value="{mandate.UID()}"' in home

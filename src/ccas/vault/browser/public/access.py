@@ -3,7 +3,10 @@
 ``acces/signer?mandate=<id>``: the person reads a mandate waiting for their
 signature (agents, organisation, what they may do as a checklist, purpose,
 dates) and signs it.  ``acces/retirer?mandate=<id>``: the person stops a
-mandate (a confirmation page, then a POST).  The work is done by
+mandate (a confirmation page, then a POST).  ``acces/nouveau``: the person gives
+access to an agent they name by the agent's work e-mail address (decision 0045):
+the page shows the agent's name and organisation, the person ticks what the
+agent may do and signs; the agent signs on "Mon accueil".  The work is done by
 :mod:`ccas.vault.api.mandates`.
 """
 
@@ -80,7 +83,9 @@ class AccessPage(OwnerPage):
     template = ViewPageTemplateFile("templates/acces.pt")
     sign_template = ViewPageTemplateFile("templates/acces_signer.pt")
     revoke_template = ViewPageTemplateFile("templates/acces_retirer.pt")
-    subpaths = ("signer", "retirer")
+    new_template = ViewPageTemplateFile("templates/acces_nouveau.pt")
+    subpaths = ("signer", "retirer", "nouveau")
+    agent = None
     mandate = None
 
     # --- reading ------------------------------------------------------------------------
@@ -153,6 +158,9 @@ class AccessPage(OwnerPage):
             "signe": _("You signed the mandate."),
             "signe-actif": _("You signed the mandate. It is in force now."),
             "arrete": _("The mandate is stopped. The agents cannot see your papers any more."),
+            "propose": _(
+                "You signed the mandate. The agent signs it in turn: then it is in force."
+            ),
         }.get(self.request.form.get("fait"))
 
     def _mandate(self):
@@ -167,6 +175,8 @@ class AccessPage(OwnerPage):
     def update(self):
         if not self.subpath:
             return None
+        if self.subpath == ["nouveau"]:
+            return self._new()
         self.mandate = self._mandate()
         if self.mandate is None:
             return self.redirect("acces")
@@ -198,6 +208,81 @@ class AccessPage(OwnerPage):
             return None
         ticked = self.request.form.get("scopes") or []
         return [ticked] if isinstance(ticked, str) else list(ticked)
+
+    # --- the person names an agent (decision 0045) -----------------------------------------
+
+    def new_scopes(self):
+        from ccas.vault.policies.mandates import mandate_rules
+
+        ticked = self._ticked() or []
+        return [
+            {"scope": scope, "text": SCOPE_TEXTS[scope], "checked": scope in ticked}
+            for scope in mandate_rules()["scopes"]
+            if scope in SCOPE_TEXTS
+        ]
+
+    def typed_email(self):
+        value = self.request.form.get("email")
+        return value.strip() if isinstance(value, str) else ""
+
+    def _find_agent(self, email):
+        """The agent whose e-mail address is ``email`` (case aside), else ``None``."""
+        from ccas.vault import roles
+
+        if "@" not in email:
+            return None
+        acl_users = api.portal.get_tool("acl_users")
+        for found in acl_users.searchUsers(email=email, exact_match=True):
+            user = api.user.get(userid=found.get("userid") or found.get("id"))
+            if (
+                user is not None
+                and (user.getProperty("email") or "").lower() == email.lower()
+                and roles.VAULT_AGENT in api.user.get_roles(user=user)
+            ):
+                return user
+        return None
+
+    def agent_info(self):
+        if self.agent is None:
+            return None
+        from ccas.vault.api.mandates import _organisation_of
+
+        return {
+            "name": self.agent.getProperty("fullname") or self.agent.getUserName(),
+            "organisation": _organisation_title(_organisation_of(self.agent.getId())),
+        }
+
+    def _new(self):
+        email = self.typed_email()
+        if email:
+            self.agent = self._find_agent(email)
+            if self.agent is None:
+                self.add_error(
+                    "email",
+                    _("No agent has this e-mail address. Ask the agent for it again."),
+                )
+        if self.request.method != "POST" or self.agent is None:
+            return self.render_other(self.new_template)
+        self.check_post()
+        if not self.request.form.get("confirm"):
+            return self.render_other(self.new_template)
+        scopes = self._ticked() or []
+        if not scopes:
+            self.add_error("scopes", _("Tick what the agent may do."))
+            return self.render_other(self.new_template)
+        if not self.request.form.get("agree"):
+            self.add_error("agree", _("Tick the box to say you agree. Then sign."))
+            return self.render_other(self.new_template)
+        try:
+            mandate = mandate_api.create_mandate(
+                self.vault, agents=[self.agent.getId()], scopes=scopes
+            )
+            mandate_api.submit(mandate)
+            mandate_api.sign_as_person(mandate)
+        except VaultError as refusal:
+            self.add_error("form", refusal.message_fr)
+            return self.render_other(self.new_template)
+        return self.redirect("acces", fait="propose")
 
     def _revoke(self):
         if api.content.get_state(self.mandate) not in ("draft", "awaiting_signatures", "active"):
