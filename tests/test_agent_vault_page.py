@@ -264,3 +264,40 @@ def test_the_person_gives_access_to_an_agent_named_by_their_email(site):
     # the agent signs it on "Mon accueil"
     home = get(f"{portal.absolute_url()}/@@accueil-agent", "sans-mandat").text
     assert f'value="{mandate.UID()}"' in home
+
+
+def test_rest_the_person_signs_part_of_a_proposed_mandate(site):
+    portal, dupont = site
+    with acting_as("sans-mandat"):
+        mandate = mandates.propose_mandate(dupont, agents=[], scopes=["consult", "deposit"])
+    transaction.commit()
+    url = (
+        f"{portal.absolute_url()}/++api++/coffres/{dupont.getId()}/{mandate.getId()}/@mandate-sign"
+    )
+    headers = {"Accept": "application/json"}
+    auth = ("jdupont", PASSWORD)
+    bad = requests.post(
+        url,
+        json={"method": "electronic", "scopes": "consult"},
+        headers=headers,
+        auth=auth,
+        timeout=60,
+    )
+    assert bad.status_code == 400, bad.text
+    more = requests.post(
+        url,
+        json={"method": "electronic", "scopes": ["share"]},
+        headers=headers,
+        auth=auth,
+        timeout=60,
+    )
+    assert more.status_code in (400, 403, 409), more.text
+    signed = requests.post(
+        url,
+        json={"method": "electronic", "scopes": ["consult"]},
+        headers=headers,
+        auth=auth,
+        timeout=60,
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["scopes"] == ["consult"]

@@ -24,6 +24,10 @@ BAD_SIGNER = (
     "Choose agent or person.",
     "Choisissez agent (l'agent signe) ou person (la personne signe).",
 )
+BAD_SCOPES = (
+    'A list of the scopes accepted, e.g. ["consult"].',
+    'Une liste des actions acceptées, par exemple ["consult"].',
+)
 FORM_NOT_SCAN = (
     "The signed mandate form must be a PDF or a photo.",
     "Le formulaire de mandat signé doit être un PDF ou une photo.",
@@ -34,6 +38,8 @@ class MandateSign(VaultService):
     """``{"method": "electronic"}``: the person signs in their session;
     ``{}`` or ``{"as": "agent"}``: a named agent signs;
     ``{"method": "paper", "form": {...}}``: a named agent attaches the person's signed form.
+    ``"scopes": [...]`` with the person's signature: the part of the scopes accepted
+    (partial acceptance, decision 0045).
     """
 
     def reply(self):
@@ -50,6 +56,11 @@ class MandateSign(VaultService):
             errors["as"] = BAD_SIGNER
         if signer == "agent" and method:
             errors["as"] = BAD_SIGNER
+        scopes = data.get("scopes")
+        if scopes is not None and (
+            not isinstance(scopes, list) or not all(isinstance(x, str) for x in scopes)
+        ):
+            errors["scopes"] = BAD_SCOPES
         if errors:
             raise invalid_fields(errors)
         form = (
@@ -60,7 +71,9 @@ class MandateSign(VaultService):
         disable_csrf(self.request)
         try:
             if method or signer == "person":
-                mandate_api.sign_as_person(self.context, method=method or "electronic", form=form)
+                mandate_api.sign_as_person(
+                    self.context, method=method or "electronic", form=form, scopes=scopes
+                )
             else:
                 mandate_api.sign_as_agent(self.context)
         except VaultError as error:
