@@ -22,6 +22,8 @@ from journeys import phone
 from journeys import staff_login
 from journeys import text_of
 from public_skin import screenshot
+from public_skin import SERIOUS
+from public_skin import serious_violations
 from test_journeys_rights import ged_letter
 import pytest
 
@@ -37,6 +39,14 @@ NEWCOMER = {
     "ged_id": "GED-5501",
 }
 ALICE_GED_ID = "GED-5502"  # a second GED id of the demo's Alice Martin, not known yet
+
+
+def violations_in(page, context):
+    """axe-core's serious or critical violations inside ``context`` (Plone's own frame aside)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, context=context)
+    return [item["id"] for item in results.response["violations"] if item.get("impact") in SERIOUS]
 
 
 def send_letters(site):
@@ -72,6 +82,7 @@ def test_ged_letters_follow_the_opening_and_are_matched_from_the_browser(real_si
     assert "déjà celui d'un autre coffre" in text_of(agent, "#error-ged_person_ids")
     agent.fill("#ged_person_ids", NEWCOMER["ged_id"])
     screenshot(agent, "ged-wizard-identifiant")
+    assert violations_in(agent, "#opening-wizard") == []
     agent.click("#next")
     agent.wait_for_selector("#login")
     assert "Courriers de la GED du CCAS en attente pour cette personne : 3." in text_of(
@@ -86,6 +97,7 @@ def test_ged_letters_follow_the_opening_and_are_matched_from_the_browser(real_si
         "Courriers de la GED du CCAS en attente pour cette personne : 3."
     )
     screenshot(agent, "ged-wizard-accord")
+    assert violations_in(agent, "#opening-wizard") == []
     vault_id = agent.input_value("input[name=vault]")
 
     # c. The person has to go; at home, "Mes papiers" says why it is empty.
@@ -97,6 +109,7 @@ def test_ged_letters_follow_the_opening_and_are_matched_from_the_browser(real_si
     assert "Allez à l'accueil du CCAS" in waiting
     assert person.locator("a.btn-main", has_text="Ajouter un papier").count() == 0
     screenshot(person, "ged-papiers-attente-accord")
+    assert serious_violations(person) == []
 
     # b. Next day: "Mon accueil" lists the opening; "Continuer" goes back to the consent.
     agent.goto(f"{site.url}/@@accueil-agent")
@@ -107,6 +120,7 @@ def test_ged_letters_follow_the_opening_and_are_matched_from_the_browser(real_si
     assert agent.locator("#home-openings-table", has_text="Paul Nguyen").count() == 1  # the demo's
     agent.locator("#home-openings").scroll_into_view_if_needed()
     screenshot(agent, "ged-accueil-ouvertures")
+    assert violations_in(agent, "#home-openings") == []
     row.get_by_role("link", name="Continuer").click()
     agent.wait_for_selector("#consent_password")
     assert "step=consent" in agent.url
@@ -144,6 +158,7 @@ def test_ged_letters_follow_the_opening_and_are_matched_from_the_browser(real_si
     agent.wait_for_load_state()
     assert text_of(agent, "#parked-range") == "Courriers 1 à 2 sur 2"
     screenshot(agent, "ged-courriers-recherche")
+    assert violations_in(agent, "#content") == []
     agent.locator("#parked-letters a.match-link").first.click()
     agent.wait_for_selector("#parked-find")
     assert text_of(agent, "#parked-match-count") == (
@@ -161,6 +176,7 @@ def test_ged_letters_follow_the_opening_and_are_matched_from_the_browser(real_si
     assert "Cochez la case" in text_of(agent, "#parked-error")
     agent.check("#match-checked")
     screenshot(agent, "ged-courriers-rattacher")
+    assert violations_in(agent, "#parked-match") == []
     agent.click("#match-found button[name=vault]")
     agent.wait_for_selector("#parked-message")
     assert text_of(agent, "#parked-message") == (
