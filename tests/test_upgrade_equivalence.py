@@ -103,8 +103,11 @@ def test_an_upgraded_old_database_equals_a_fresh_install(fixture, fresh, tmp_pat
     # What make start runs on an existing database: it upgrades, and says so.
     result = run(TOOL, "site", str(tmp_path), "--site-id", SITE_ID, env=env, cwd=tmp_path)
     target = profile_version()
-    assert f"Upgrading ccas.vault: {old_version} → {target}" in result.stdout
-    assert f"ccas.vault upgraded: {old_version} → {target}." in result.stdout
+    if old_version == target:  # the last release's database, before the next step
+        assert "Upgrading" not in result.stdout
+    else:
+        assert f"Upgrading ccas.vault: {old_version} → {target}" in result.stdout
+        assert f"ccas.vault upgraded: {old_version} → {target}." in result.stdout
     assert f"Site '{SITE_ID}' already there." in result.stdout
 
     diff = differences(fresh, snapshot(tmp_path))
