@@ -21,7 +21,7 @@ PROFILE_PACKAGES = sorted(
 
 setup(
     name="ccas.vault",
-    version="1.0.0a1",
+    version="1.0.0a2.dev0",
     description="Coffre-fort numérique for the beneficiaries of a CCAS, on Plone",
     long_description=(HERE / "README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
