@@ -67,6 +67,12 @@ SHOTS = {
         "ged-papiers-attente-accord",
         "ged-courriers-recherche",
         "ged-courriers-rattacher",
+        # the agent's vault page, a mandate after the opening (tests/test_agent_vault_browser.py)
+        "agent-dossier",
+        "agent-proposer-recherche",
+        "agent-proposer-mandat",
+        "signer-mandat-partiel",
+        "agent-dossier-consultation",
     ),
     # guide-archiviste.md: the indicators (tests/test_indicators.py), recomputing the papers
     # already stored (tests/test_records_manager_real.py)
