@@ -335,3 +335,30 @@ def test_a_partner_agent_may_not_search_nor_match(site):
             matching.search("GED")
     transaction.begin()
     assert matching.waiting_for("GED-77") == 3
+
+
+def test_odd_inputs_never_crash_the_page(site):
+    session = requests.Session()
+    session.auth = ("accueil", PASSWORD)
+    url = f"{site.absolute_url()}/@@courriers-en-attente"
+    odd = [
+        {"q": ["a", "b"], "page": ["1", "2"]},
+        {"page": "9" * 40, "date": "2026-02-30"},
+        {"q": "\x00" * 5 + "é" * 500},
+        {"rattacher": ["GED-77", "x"]},
+        {"rattacher": "GED-77", "find": "1", "birth_date": "17/05/1980"},
+        {"rattacher": "G" * 5000},
+    ]
+    for params in odd:
+        answer = session.get(url, params=params)
+        assert answer.status_code in (200, 400), (params, answer.status_code)
+    token = token_of(session.get(url))
+    for data in (
+        {"rattacher": "GED-77", "match": "1", "checked": "1", "vault": ["a", "b"]},
+        {"rattacher": "GED-77", "match": "1", "checked": "1", "vault": "nope"},
+    ):
+        answer = session.post(url, data={"_authenticator": token, **data})
+        assert answer.status_code in (200, 400), (data, answer.status_code)
+        assert "existe pas" in answer.text, re.findall(r"alert[^>]*>([^<]*)<", answer.text)
+    transaction.begin()
+    assert matching.waiting_for("GED-77") == 3

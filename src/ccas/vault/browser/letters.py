@@ -199,7 +199,7 @@ class ParkedLettersView(BrowserView):
         form = self.request.form
         born = _date(_string(form, "birth_date"))
         if not (_string(form, "last_name") and _string(form, "first_name") and born):
-            self.error = self._t(
+            self.error = self.error or self._t(
                 _("Write the person's last name, first name and date of birth, as in the GED.")
             )
             return
