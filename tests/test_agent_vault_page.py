@@ -301,3 +301,32 @@ def test_rest_the_person_signs_part_of_a_proposed_mandate(site):
     )
     assert signed.status_code == 200, signed.text
     assert signed.json()["scopes"] == ["consult"]
+
+
+def test_a_deposit_from_the_page_comes_back_to_it(site):
+    from vaults import pdf_bytes
+
+    _portal, dupont = site
+    agent = requests.Session()
+    agent.auth = ("travailleur", PASSWORD)
+    page = agent.get(f"{dupont.absolute_url()}/@@dossier", timeout=60).text
+    deposit_url = re.search(r'id="action-deposit"[^>]*|href="([^"]+@@deposit[^"]*)"', page)
+    href = re.search(r'href="([^"]+/@@deposit\?retour=dossier)"', page).group(1)
+    form = agent.get(href, timeout=60).text
+    assert deposit_url and 'name="retour"' in form
+    answer = agent.post(
+        href.split("?")[0],
+        data={
+            "_authenticator": _authenticator(form),
+            "form.submitted": "1",
+            "retour": "dossier",
+            "document_type": "attestation-caf",
+            "title": "Déposée par le travailleur",
+        },
+        files={"file": ("attestation.pdf", pdf_bytes("Attestation"), "application/pdf")},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text[:2000]
+    assert answer.headers["Location"] == f"{dupont.absolute_url()}/@@dossier"
+    assert "Déposée par le travailleur" in agent.get(answer.headers["Location"], timeout=60).text

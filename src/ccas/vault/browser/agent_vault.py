@@ -234,7 +234,7 @@ class AgentVaultView(BrowserView):
                     "print_url": f"{url}/@@print"
                     if may_extract and check(permissions.DOWNLOAD_ORIGINAL, document)
                     else "",
-                    "certify_url": f"{url}/@@certify"
+                    "certify_url": f"{url}/@@certify?retour=dossier"
                     if may_certify and state in CERTIFIABLE and check(permissions.CERTIFY, document)
                     else "",
                 }
@@ -302,7 +302,7 @@ class AgentVaultView(BrowserView):
             found.append({"id": action_id, "label": self.t(label), "url": href})
 
         if shared is not None and DEPOSIT in self.scopes and check(permissions.DEPOSIT, shared):
-            add("deposit", _("Deposit a paper"), f"{shared_url}/@@deposit")
+            add("deposit", _("Deposit a paper"), f"{shared_url}/@@deposit?retour=dossier")
         if shared is not None and SHARE in self.scopes and check(permissions.SHARE, shared):
             add("share", _("Share papers"), f"{shared_url}/@@partager")
         if CONSULT in self.scopes:

@@ -18,6 +18,16 @@ from Products.Five.browser import BrowserView
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 
 
+def _next_url(request, document):
+    """Where a successful form sends the agent: back to the vault's page (``@@dossier``,
+    decision 0045) when they came from it, else the paper."""
+    if request.form.get("retour") == "dossier":
+        from ccas.vault.lookup import vault_of
+
+        return f"{vault_of(document).absolute_url()}/@@dossier"
+    return document.absolute_url()
+
+
 def _date(value):
     try:
         return date.fromisoformat(value) if value else None
@@ -42,7 +52,7 @@ class DepositForm(BrowserView):
             document = self.deposit()
             if document is not None:
                 api.portal.show_message(_("Paper deposited."), request=self.request)
-                return self.request.response.redirect(document.absolute_url(), status=303)
+                return self.request.response.redirect(_next_url(self.request, document), status=303)
             self.request.response.setStatus(400)
         return self.template()
 
@@ -105,7 +115,9 @@ class CertifyForm(BrowserView):
             message = self.submit()
             if message is not None:
                 api.portal.show_message(message, request=self.request)
-                return self.request.response.redirect(self.context.absolute_url(), status=303)
+                return self.request.response.redirect(
+                    _next_url(self.request, self.context), status=303
+                )
             self.request.response.setStatus(400)
         return self.template()
 
