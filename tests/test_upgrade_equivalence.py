@@ -18,6 +18,7 @@ from servers import run
 import json
 import pytest
 import re
+import subprocess
 import sys
 import tarfile
 
@@ -123,3 +124,8 @@ def test_an_upgraded_old_database_equals_a_fresh_install(fixture, fresh, tmp_pat
     again = run(TOOL, "upgrade", str(tmp_path), "--site-id", SITE_ID, env=env, cwd=tmp_path)
     assert "Back up first" in again.stdout
     assert "ccas.vault is up to date" in again.stdout
+    # A site that is not there: exit 1, said.
+    missing = subprocess.run([TOOL, "upgrade", str(tmp_path), "--site-id", "nowhere"],
+                             capture_output=True, text=True, env=env, cwd=tmp_path)  # fmt: skip
+    assert missing.returncode == 1
+    assert "No site 'nowhere' in this database." in missing.stderr
