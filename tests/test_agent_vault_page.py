@@ -330,3 +330,37 @@ def test_a_deposit_from_the_page_comes_back_to_it(site):
     assert answer.status_code == 303, answer.text[:2000]
     assert answer.headers["Location"] == f"{dupont.absolute_url()}/@@dossier"
     assert "Déposée par le travailleur" in agent.get(answer.headers["Location"], timeout=60).text
+
+
+def test_odd_inputs_get_an_answer_never_a_crash(site):
+    portal, dupont = site
+    agent = requests.Session()
+    agent.auth = ("travailleur", PASSWORD)
+    url = f"{portal.absolute_url()}/@@proposer-un-mandat"
+    token = _authenticator(agent.get(url, timeout=60).text)
+    identity = {"last_name": "Dupont", "first_name": "Jean", "birth_date": "1980-05-17"}
+    tries = [
+        {"coffre": ["a", "b"]},
+        {"last_name": ["a", "b"], "first_name": "x", "birth_date": "hier"},
+        {"coffre": dupont.getId(), "propose": "1", "scopes:list": ["bogus"]},
+        {"coffre": dupont.getId(), "propose": "1", "scopes:list": ["consult"], "end": "2099-1-1"},
+        {"coffre": dupont.getId(), **identity, "propose": "1", "end": "demain"},
+        {"fait": ["x", "y"]},
+    ]
+    for data in tries:
+        answer = agent.post(url, data={"_authenticator": token, **data}, timeout=60)
+        assert answer.status_code < 500, (data, answer.status_code)
+    paper = f"{portal.absolute_url()}/@@mandat-papier"
+    for params in ({}, {"mandat": ["a", "b"]}, {"mandat": "nope"}):
+        assert agent.get(paper, params=params, timeout=60).status_code < 500, params
+    person = requests.Session()
+    person.post(
+        f"{portal.absolute_url()}/mon-coffre/connexion",
+        data={"__ac_name": "jdupont", "__ac_password": PASSWORD, "form.submitted": "1"},
+        timeout=60,
+    )
+    new = f"{portal.absolute_url()}/mon-coffre/acces/nouveau"
+    token = _authenticator(person.get(new, timeout=60).text)
+    for data in ({"email": ["a", "b"]}, {"email": "x" * 300}, {"email": "@", "confirm": "1"}):
+        answer = person.post(new, data={"_authenticator": token, **data}, timeout=60)
+        assert answer.status_code < 500, (data, answer.status_code)
