@@ -76,8 +76,8 @@ def test_a_policy_switched_off_stays_off_after_an_upgrade(switched_on):
 def test_upgrading_from_1000_through_1001_keeps_the_policies(switched_on):
     setup = api.portal.get_tool("portal_setup")
     setup.setLastVersionForProfile(PROFILE, "1000")
-    setup.upgradeProfile(PROFILE)  # 1001 re-imports the workflows, 1002 re-applies
-    assert setup.getLastVersionForProfile(PROFILE) == ("1005",)
+    setup.upgradeProfile(PROFILE)  # 1001 re-imports the workflows, 1002 re-applies (1008 too)
+    assert setup.getLastVersionForProfile(PROFILE) == (setup.getVersionForProfile(PROFILE),)
     assert expire_exits(switched_on) == {"deposited": False, "certified": False}
 
 
@@ -85,9 +85,7 @@ def test_the_upgrade_from_1001_is_registered(portal):
     setup = api.portal.get_tool("portal_setup")
     setup.setLastVersionForProfile(PROFILE, "1001")
     steps = setup.listUpgrades(PROFILE)
+    last = int(setup.getVersionForProfile(PROFILE))
     assert [(step["ssource"], step["sdest"]) for step in steps] == [
-        ("1001", "1002"),
-        ("1002", "1003"),
-        ("1003", "1004"),
-        ("1004", "1005"),
+        (str(version), str(version + 1)) for version in range(1001, last)
     ]

@@ -201,12 +201,12 @@ def test_upgrading_from_1003_gives_the_workflows_their_class_and_keeps_them(site
     setup = api.portal.get_tool("portal_setup")
     tool = api.portal.get_tool("portal_workflow")
     before = guard.snapshot(site_at_1003)
+    last = int(setup.getVersionForProfile(PROFILE))
     assert [(s["ssource"], s["sdest"]) for s in setup.listUpgrades(PROFILE)] == [
-        ("1003", "1004"),
-        ("1004", "1005"),
+        (str(version), str(version + 1)) for version in range(1003, last)
     ]
     setup.upgradeProfile(PROFILE)
-    assert setup.getLastVersionForProfile(PROFILE) == ("1005",)
+    assert setup.getLastVersionForProfile(PROFILE) == (str(last),)
     for workflow_id in WORKFLOWS:
         assert type(aq_base(tool.getWorkflowById(workflow_id))) is VaultWorkflowDefinition
     assert {info["meta_type"] for info in tool._objects if info["id"] in WORKFLOWS} == {META_TYPE}
