@@ -97,11 +97,12 @@ start-zeo: install
 	$(BIN)/ccas-vault-instance zeo var/zeo --data $(DATA) --address $(ZEO_ADDRESS) >/dev/null
 	$(BIN)/ccas-vault-instance init var/client1 --data $(DATA) --host $(HOST) --port $(PORT) --zeo-address $(ZEO_ADDRESS) >/dev/null
 	$(BIN)/ccas-vault-instance init var/client2 --data $(DATA) --host $(HOST) --port $(PORT2) --zeo-address $(ZEO_ADDRESS) --clock-interval 0 >/dev/null
-	@set -m; trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/runzeo -C var/zeo/etc/zeo.conf & \
+	@pids=""; trap 'kill $$pids 2>/dev/null; wait' INT TERM EXIT; \
+	$(BIN)/runzeo -C var/zeo/etc/zeo.conf & pids="$$!"; \
 	$(BIN)/ccas-vault-instance site var/client1 --site-id $(SITE_ID) --demo --url http://localhost:$(PORT) && \
 	echo "Serving http://localhost:$(PORT)/$(SITE_ID) and http://localhost:$(PORT2)/$(SITE_ID) through ZEO $(ZEO_ADDRESS) — Ctrl-C to stop." && \
-	{ $(BIN)/runwsgi var/client1/etc/zope.ini & $(BIN)/runwsgi var/client2/etc/zope.ini & wait; }
+	{ $(BIN)/runwsgi var/client1/etc/zope.ini & pids="$$pids $$!"; \
+	  $(BIN)/runwsgi var/client2/etc/zope.ini & pids="$$pids $$!"; wait; }
 
 # RelStorage on PostgreSQL (docs/deploy.md): PG_DSN names the database, else a local
 # demo cluster is started in var/postgresql (port PG_PORT) and stopped on exit.
