@@ -364,3 +364,27 @@ def test_odd_inputs_get_an_answer_never_a_crash(site):
     for data in ({"email": ["a", "b"]}, {"email": "x" * 300}, {"email": "@", "confirm": "1"}):
         answer = person.post(new, data={"_authenticator": token, **data}, timeout=60)
         assert answer.status_code < 500, (data, answer.status_code)
+
+
+def test_the_reception_search_offers_to_propose_a_mandate(site):
+    portal, _dupont = site
+    agent = requests.Session()
+    agent.auth = ("accueil", PASSWORD)
+    wizard = f"{portal.absolute_url()}/@@ouvrir-un-coffre"
+    token = _authenticator(agent.get(wizard, timeout=60).text)
+    page = agent.post(
+        wizard,
+        data={
+            "_authenticator": token,
+            "step": "search",
+            "search": "1",
+            "last_name": "Dupont",
+            "first_name": "Jean",
+            "birth_date": "1980-05-17",
+        },
+        timeout=60,
+    ).text
+    link = re.search(r'class="propose-mandate"\s+href="([^"]+)"', page)
+    assert link, page[-3000:]
+    proposal = agent.get(link.group(1).replace("&amp;", "&"), timeout=60).text
+    assert "Jean Dupont" in proposal and 'id="choose-form"' in proposal

@@ -232,9 +232,24 @@ class OpeningWizard(BrowserView):
                 item,
                 birth=date.fromisoformat(item["birth_date"]).strftime("%d/%m/%Y"),
                 continue_url=self._continue_url(item["id"]),
+                proposal_url=self._proposal_url(item),
             )
             for item in sorted(found.values(), key=lambda i: (i["last_name"], i["first_name"]))
         ]
+
+    def _proposal_url(self, item):
+        """Propose a mandate to the person of an open vault, their identity given (0045)."""
+        vault = self.directory.get(item["id"])
+        if vault is None or api.content.get_state(vault) != "open":
+            return ""
+        query = urlencode(
+            {
+                "last_name": item["last_name"],
+                "first_name": item["first_name"],
+                "birth_date": item["birth_date"],
+            }
+        )
+        return f"{self.portal_url()}/@@proposer-un-mandat?{query}"
 
     def _continue_url(self, vault_id):
         """The link to go on with an opening this agent started and the person did not consent."""
