@@ -151,7 +151,9 @@ def ever_in_force(mandate):
 
 
 def _move(facts, add, month, change):
-    """The vault goes from ``facts.papers`` to ``facts.papers + change`` papers."""
+    """The vault goes from ``facts.papers`` to ``facts.papers + change`` papers (never below 0)."""
+    if facts.papers + change < 0:
+        return
     if facts.consented and not facts.deleted:
         add(f"{BUCKET_PREFIX}{facts.papers}", month, facts.organisation, -1)
         add(f"{BUCKET_PREFIX}{facts.papers + change}", month, facts.organisation, 1)
