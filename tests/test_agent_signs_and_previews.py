@@ -145,7 +145,7 @@ def test_the_papers_page_shows_the_preview_to_who_may_consult_only(site):
     assert page.status_code == 200
     assert 'id="paper-preview"' in page.text
     assert f'src="{paper.absolute_url()}/@@preview"' in page.text
-    assert 'alt="Aperçu de Bulletin de Jean"' in page.text
+    assert 'alt="Aperçu : Bulletin de Jean"' in page.text
     image = session("travailleur").get(f"{paper.absolute_url()}/@@preview", timeout=60)
     assert image.status_code == 200 and image.headers["Content-Type"] == "image/png"
     depositor = session("autre-agent").get(paper.absolute_url(), timeout=60)
