@@ -369,10 +369,16 @@ def test_records_manager_changes_a_validity_through_the_form(functional_portal, 
     browser.getControl(name="form.widgets.validity_months").value = "6"
     browser.getControl(name="form.widgets.reminder_days").value = "7\n30"
     browser.getControl(name="form.buttons.save").click()
-    assert browser.url.endswith("/@@ccas-document-types")
+    # A new validity leads to recomputing the papers already stored (issue 20, item 8).
+    assert browser.url.endswith("/@@ccas-document-types-recompute/attestation-caf")
     transaction.begin()
     info = get_document_type("attestation-caf")
     assert (info.validity_months, info.reminder_days) == (6, (30, 7))
+    # Other changes go back to the listing.
+    browser.open(f"{portal_url}/@@ccas-document-types-edit/attestation-caf")
+    browser.getControl(name="form.widgets.reminder_days").value = "15"
+    browser.getControl(name="form.buttons.save").click()
+    assert browser.url.endswith("/@@ccas-document-types")
 
 
 def test_records_manager_adds_and_disables_a_type(functional_portal, browser_as):
