@@ -18,6 +18,8 @@ from AccessControl import getSecurityManager
 from AccessControl import Unauthorized
 from AccessControl.PermissionRole import rolesForPermissionOn
 from Acquisition import aq_base
+from Acquisition import aq_inner
+from Acquisition import aq_parent
 from ccas.vault import _
 from ccas.vault import clock
 from ccas.vault import permissions
@@ -180,8 +182,8 @@ class AgentVaultView(BrowserView):
 
         Zope's answer depends on the roles the paper's workflow state maps the
         permission to (stored on the paper), the paper's own local roles and the
-        roles the user holds above it (the same shared space for every paper):
-        papers alike in the first two get the same answer, so 200 papers cost a
+        roles the user holds above it (the same for the papers of one folder):
+        papers of one folder alike in the first two get the same answer, so 200 papers cost a
         handful of checks (the same checks, not a rule of our own).
         """
         base = aq_base(document)
@@ -193,6 +195,7 @@ class AgentVaultView(BrowserView):
             else (),
             bool(getattr(base, "__ac_local_roles_block__", False)),
             base.portal_type,
+            id(aq_base(aq_parent(aq_inner(document)))),  # the shared space or a folder in it
         )
         if key not in self._checks:
             self._checks[key] = bool(self._check(permission, document))
