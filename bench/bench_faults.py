@@ -16,20 +16,23 @@ between two batches), the ZEO server is SIGKILLed, and started again 1 to
 
 At the end, from outside: the person's "Courrier du CCAS" over HTTP (each paper
 opened, each catalog entry followed), each letter counted delivered once,
-doubled or lost; and the integrity checker (``ccas-vault-check <zope.conf>
---json``, a separate process) on the client's ``zope.conf``.  Also counted: the
-batches the GED had to send again, and how often ZODB itself caught an oid given
-twice ("A different object already has the same oid", in the client's log).
+doubled or lost (no paper that opens carries its reference); and the integrity
+checker (``ccas-vault-check <zope.conf> --json``, a separate process) on the
+client's ``zope.conf``.  Also counted: the batches the GED had to send again,
+and how often ZODB itself caught an oid given twice ("A different object
+already has the same oid", in the client's log).
 
 The same stream and kills run twice in one ``make bench``: with the instance as
 ``ccas-vault-instance`` writes it (``<ccasclientstorage>``, decision 0039) and,
 as the baseline, with ZEO's stock ``<clientstorage>`` (the cause of issue 18);
-the ratios compare them.  Returns 0 when the instance's own run has 0 doubled,
-0 lost and 0 checker problems.
+the ratios compare them.  A run that left something wrong keeps its folder (the
+path is printed: the database to inspect, ``ccas-vault-check`` to try on it).
+Returns 0 when the instance's own run has 0 doubled, 0 lost and 0 checker
+problems.
 
 Settings (environment): ``BENCH_FAULTS_LETTERS`` (400), ``BENCH_FAULTS_KILLS``
-(20), ``BENCH_FAULTS_RUNS`` (1: streams per variant, each on a new site, figures summed),
-``BENCH_FAULTS_SEED``, ``BENCH_FAULTS_BASELINE=0`` to skip the stock run.
+(20), ``BENCH_FAULTS_RUNS`` (1: streams per variant, each on a new site, figures
+summed), ``BENCH_FAULTS_SEED``, ``BENCH_FAULTS_BASELINE=0`` to skip the stock run.
 """
 
 from pathlib import Path
@@ -190,7 +193,7 @@ def check(cluster, command):
         return len(json.loads(result.stdout)["problems"])
     except (ValueError, KeyError):
         print(f"  the checker printed no report (exit {result.returncode}): {result.stderr[-500:]}")
-        return -1
+        return "failed"
 
 
 def run(variant, seed, command):
@@ -231,23 +234,36 @@ def run(variant, seed, command):
         figures = {"letters sent": LETTERS, "broke": repr(error)[:300]}
     finally:
         cluster.close()
+    if damaged(figures):
+        print(f"  {variant}: kept for inspection: {home} (client: {cluster.conf})")
+    else:
         shutil.rmtree(home, ignore_errors=True)
     return figures
+
+
+def damaged(figures):
+    """Whether a run left something wrong (its folder is then kept)."""
+    names = ("doubled", "lost", "papers that do not open", "catalog entries leading nowhere")
+    return any(figures.get(name) for name in (*names, "GED gave up", "broke")) or figures.get(
+        "checker problems"
+    ) not in (0, None)
 
 
 def ratio(ours, theirs):
     """The instance's figure against the baseline's (shares compare as shares)."""
     if ours is None or theirs is None:
         return "n/a"
+    if not isinstance(ours, int | float) or not isinstance(theirs, int | float):
+        return "n/a"
     if theirs == 0:
-        return "0 = 0" if ours == 0 else f"{ours} vs 0"
+        return "0 = 0" if ours == 0 else "inf"
     return f"{ours / theirs:.2f}"
 
 
 def share(figures, name):
     """A count per 1000 letters sent (the two runs may send different numbers)."""
     value, sent = figures.get(name), figures.get("letters sent")
-    if not isinstance(value, int) or not sent:
+    if isinstance(value, bool) or not isinstance(value, int) or not sent:
         return value
     return round(1000 * value / sent, 1)
 
