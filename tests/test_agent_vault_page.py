@@ -388,3 +388,20 @@ def test_the_reception_search_offers_to_propose_a_mandate(site):
     assert link, page[-3000:]
     proposal = agent.get(link.group(1).replace("&amp;", "&"), timeout=60).text
     assert "Jean Dupont" in proposal and 'id="choose-form"' in proposal
+
+
+def test_an_agent_typing_a_space_address_lands_on_the_vault_page_not_plones_listing(site):
+    """Issue 20 item 1: ``/coffres/<vault>/partage`` showed papers as opaque ids."""
+    _portal, dupont = site
+    dossier = f"{dupont.absolute_url()}/@@dossier"
+    for login in ("travailleur", "partenaire"):
+        response = get(dupont["partage"].absolute_url(), login)
+        assert response.status_code == 302, (login, response.status_code)
+        assert response.headers["Location"] == dossier
+    # the agent without a mandate is refused as before (nothing told about the vault)
+    refused = get(dupont["partage"].absolute_url(), "sans-mandat")
+    assert refused.status_code in (302, 401, 403)
+    assert refused.headers.get("Location", "") != dossier
+    # a paper's own page is unchanged for who may read it
+    paper = dupont["partage"].objectValues()[0]
+    assert get(paper.absolute_url(), "travailleur").status_code == 200

@@ -14,7 +14,8 @@ So, after traversal (``IPubAfterTraversal``, once the user is known):
   share links, letter folders) a browser view that is not the add-on's own is refused to
   everyone, Manager included — except :data:`ALLOWED_ON_VAULTS` (the default view, which
   the workflow guards and the add-on traces: an owner or a mandated agent reads a paper's
-  page; nothing there edits);
+  page; nothing there edits) — an agent opening a space or a letter folder by its address
+  is sent to the vault's ``@@dossier`` instead of Plone's folder listing;
 * a person (global role ``Beneficiary`` and no staff role) is refused every browser view
   that is not the add-on's own, anywhere in the site — except :data:`ALLOWED_FOR_PERSONS`
   (logging in and out).
@@ -35,7 +36,10 @@ from Acquisition import aq_base
 from Acquisition import aq_inner
 from Acquisition import aq_parent
 from ccas.vault import roles
+from ccas.vault.content.mail_folder import IMailFolder
 from ccas.vault.content.markers import IVaultContent
+from ccas.vault.content.spaces import IVaultSpace
+from ccas.vault.lookup import vault_of
 from plone import api
 from plone.app.content.browser.vocabulary import PERMISSIONS as VOCABULARY_PERMISSIONS
 from plone.rest.interfaces import IService
@@ -120,6 +124,19 @@ def published_view(published):
     return None
 
 
+def _send_agents_to_their_page(context):
+    """An agent opening a space or a letter folder of a vault by its address (Plone's folder
+    listing: papers as ids) is sent to the product's own page of the vault, ``@@dossier``
+    (decision 0045); a paper's own page stays (guarded and traced by the workflow)."""
+    if not (IVaultSpace.providedBy(context) or IMailFolder.providedBy(context)):
+        return
+    if roles.VAULT_AGENT not in getSecurityManager().getUser().getRoles():
+        return
+    vault = vault_of(context)
+    if vault is not None:
+        raise Redirect(f"{vault.absolute_url()}/@@dossier")
+
+
 class Refused:
     """A Plone view that fails while it is traversed (before any check of ours: Five's
     adding view ``+`` answers 500), replaced on the add-on's layer by this refusal."""
@@ -143,6 +160,7 @@ def refuse_plone_ui(event):
         return
     on_vault = IVaultContent.providedBy(context)
     if on_vault and name in ALLOWED_ON_VAULTS:
+        _send_agents_to_their_page(context)
         return
     if is_person(getSecurityManager().getUser()):
         # the person's pages are the skin's, in French: sent there, not to a Plone error page
