@@ -80,9 +80,9 @@ class CatalogCheck:
             obj = self.site.unrestrictedTraverse(path, None)
         except Exception:
             return None
-        if obj is None or not hasattr(aq_base(obj), "getPhysicalPath"):
-            return None
-        try:
+        try:  # a record that cannot be loaded (another object's state) leads nowhere too
+            if obj is None or not hasattr(aq_base(obj), "getPhysicalPath"):
+                return None
             return obj if "/".join(obj.getPhysicalPath()) == path else None
         except Exception:
             return None

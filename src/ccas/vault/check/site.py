@@ -159,17 +159,24 @@ def check_one_site(site, repair=(), report=None, skip=()):
             try:
                 check.visit(obj, path, vault)
             except Exception as error:
-                logger.exception("check of %s failed", path)
-                report.add(
-                    "unreadable_record",
-                    path,
-                    f"{check.family} check failed: {error.__class__.__name__}: {error}",
-                    f"la vérification {check.family} a échoué : "
-                    f"{error.__class__.__name__} : {error}",
-                )
+                _failed(report, check, path, error)
     for check in checks:
-        check.finish()
+        try:
+            check.finish()
+        except Exception as error:  # a broken database: reported, the other families go on
+            _failed(report, check, "/".join(site.getPhysicalPath()), error)
     return report
+
+
+def _failed(report, check, path, error):
+    """A family that could not read what it checks: a problem of the report, never a crash."""
+    logger.exception("check of %s failed", path)
+    report.add(
+        "unreadable_record",
+        path,
+        f"{check.family} check failed: {error.__class__.__name__}: {error}",
+        f"la vérification {check.family} a échoué : {error.__class__.__name__} : {error}",
+    )
 
 
 def check_site(app_or_site, repair=(), report=None, skip=()):
