@@ -67,12 +67,15 @@ SERVICES_WITHOUT_SESSION = {
 }
 #: services that act on another object than the usual one of their interface
 CONTEXTS = {"@consent": "awaiting consent"}
+#: services whose writes name what they change in the path (without it: a 400, decision 0042)
+SERVICE_PATHS = {"@groups": "@groups/Reviewers"}
 #: what a view needs besides the generic submit fields: the sub-path, more fields
 SKIN_PATHS = {
     "coffre-acces": "acces/retirer",
     "coffre-papier": "papier/{paper_uid}",
 }
 MORE_FIELDS = {
+    "mandat-papier": {"mandat": "{pending_mandate_uid}"},
     "coffre-acces": {"mandate": "{mandate_id}"},
     "mes-partages": {"link": "{link_id}"},
 }
@@ -179,11 +182,15 @@ def world(functional_portal, frozen):
     awaiting = open_vault_as("accueil", "mmartin", first="Marie", last="Martin")
     mandate = active_mandate(vault, agents=("aidant",), scopes=ccas.vault.scopes.SCOPES)
     paper = deposit_as("jdupont", vault["partage"], title="Attestation CAF")
+    from ccas.vault.api import mandates
     from ccas.vault.sharing import links
     from vaults import acting_as
 
     with acting_as("jdupont"):
         link = links.create_link(vault, [paper], "Mme Martin", "7d")[0]
+        # proposed to the reception agent, waiting for the person's signed paper form
+        pending = mandates.create_mandate(vault, agents=["accueil"], scopes=["consult"])
+        mandates.submit(pending)
     from ccas.vault.oidc.setup import enable
 
     # The opt-in public identity login, pointed at an unreachable provider: its forms too.
@@ -208,6 +215,7 @@ def world(functional_portal, frozen):
             "paper_uid": paper.UID(),
             "mandate_id": mandate.getId(),
             "link_id": link.getId(),
+            "pending_mandate_uid": pending.UID(),
         },
     }
     getGlobalSiteManager().registerHandler(handler, (IPubFailure,))
@@ -262,9 +270,14 @@ SUBMIT = {
 }
 
 
+#: views of one entry of a control panel's listing (``@@<listing><suffix>/<entry>``)
+ENTRY_SUFFIXES = ("-edit", "-recompute")
+
+
 def first_entry(session, portal, name):
     """The id of the first entry listed by the control panel of an ``…-edit`` view."""
-    listing = session.get(f"{portal.absolute_url()}/@@{name[: -len('-edit')]}", timeout=60)
+    suffix = next(suffix for suffix in ENTRY_SUFFIXES if name.endswith(suffix))
+    listing = session.get(f"{portal.absolute_url()}/@@{name[: -len(suffix)]}", timeout=60)
     found = re.findall(rf"@@{name}/([\w.-]+)", listing.text)
     return found[0] if found else "missing"
 
@@ -294,7 +307,7 @@ def test_a_form_post_without_the_token_is_refused(world, name, iface):
         else:
             session = intranet_session(portal, person)
             url = f"{world[iface].absolute_url()}/@@{name}"
-            if name.endswith("-edit"):
+            if name.endswith(ENTRY_SUFFIXES):
                 url = f"{url}/{first_entry(session, portal, name)}"
         before = last_transaction(portal)
         forged = session.post(url, data=data, timeout=60, allow_redirects=False)
@@ -320,7 +333,7 @@ def basic(person):
 def test_a_cross_site_post_to_a_service_is_refused(world, method, name, iface):
     portal = world["portal"]
     context = world[CONTEXTS.get(name, iface)]
-    url = f"{context.absolute_url()}/{name}"
+    url = f"{context.absolute_url()}/{SERVICE_PATHS.get(name, name)}"
     refused_as_forged = []
     for person in USERS_BY_CONTEXT[iface]:
         session = intranet_session(portal, person)

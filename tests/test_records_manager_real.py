@@ -159,7 +159,7 @@ def test_the_records_manager_recomputes_the_papers_already_stored(real_site, bro
     with page.expect_navigation():
         page.click("#recompute-apply")
     message = text_of(page, ".portalMessage")
-    assert f"{counts['changed']} papiers recalculés" in message
+    assert f"Papiers recalculés : {counts['changed']}," in message
     assert page.locator("#recompute-preview tr[data-count=changed] td").inner_text() == "0"
     assert page.locator("#recompute-apply").is_disabled()
     # Put the shipped validity back (3 months) and recompute again.
@@ -169,7 +169,7 @@ def test_the_records_manager_recomputes_the_papers_already_stored(real_site, bro
         page.click("#form-buttons-save")
     with page.expect_navigation():
         page.click("#recompute-apply")
-    assert "papiers recalculés" in text_of(page, ".portalMessage")
+    assert "Papiers recalculés :" in text_of(page, ".portalMessage")
     # The listing offers it for every type.
     page.goto(f"{real_site.url}/@@ccas-document-types")
     link = page.locator(f"#document-type-{TYPE} a.recompute")

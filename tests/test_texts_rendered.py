@@ -57,10 +57,6 @@ NEVER_ONE = {
     "Too many photos. Send ${max} photos at most.",  # papers.MAX_PHOTOS
     "${count} papers",  # public/history.py: "1 paper" for one
     "Then you have ${days} days to change your mind.",  # fermer.pt: another for 1 day
-    # issue 20 item 8 (document types): "1 papiers recalculés" is possible; its browser test
-    # reads "N papiers recalculés": to be reworded with it
-    "${count} papers recomputed in ${vaults} vaults: ${expired} out of date, "
-    "${renewed} valid again. Each vault's history says so.",
 }
 SKIP = re.compile(
     r"/(?:deconnexion|logout|logged[-_]out|login|require_login|mail_password|"

@@ -230,8 +230,9 @@ class RecomputeView(BrowserView):
         if self.type_id is None:
             raise NotFound(self.__name__)
         self.info = get_document_type(self.type_id)
+        if self.request.method == "POST":
+            CheckAuthenticator(self.request)  # any post: the page's form (apply)
         if self.request.method == "POST" and self.request.form.get("form.buttons.apply"):
-            CheckAuthenticator(self.request)
             done = recompute.apply(self.type_id)
             IStatusMessage(self.request).addStatusMessage(
                 _(
