@@ -36,13 +36,13 @@ def upgrade():
 
 def test_the_profile_version_is_the_last_upgrade_destination(portal):
     setup = api.portal.get_tool("portal_setup")
-    assert setup.getLastVersionForProfile(PROFILE) == ("1008",)
+    assert setup.getLastVersionForProfile(PROFILE) == ("1009",)
     assert setup.listUpgrades(PROFILE) == []
 
 
 def test_upgrading_adds_the_new_types_settings_and_checklists(site_at_1000):
     assert len(checklist_records()) == 0
-    assert upgrade() == ("1008",)  # through 1001 ... 1007, then 1008
+    assert upgrade() == ("1009",)  # through 1001 ... 1007, 1008, then 1009
     assert "ShareLink" in site_at_1000.portal_types
     assert api.portal.get_registry_record("ccas.vault.settings.city_name") in ("", None)
     assert sorted(checklist_records().keys()) == [
@@ -94,7 +94,7 @@ def configlets():
 
 
 def test_upgrading_from_1002_adds_the_agent_home_panels_and_settings(site_at_1002):
-    assert upgrade() == ("1008",)
+    assert upgrade() == ("1009",)
     assert "ccas-agent-home" in site_at_1002.portal_actions.portal_tabs.objectIds()
     assert {"ccas-settings", "ccas-indicateurs"} <= configlets()
     # New settings come with their defaults (self-service opening stays off) ...
@@ -148,7 +148,7 @@ def test_upgrading_from_1005_makes_the_self_service_switch_optional_and_keeps_it
     registry.records[name] = Record(old, True)
     assert registry.records[name].field.required is True
     api.portal.get_tool("portal_setup").setLastVersionForProfile(PROFILE, "1005")
-    assert upgrade() == ("1008",)
+    assert upgrade() == ("1009",)
     assert registry.records[name].field.required is False
     assert api.portal.get_registry_record(name) is True
 
