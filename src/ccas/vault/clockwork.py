@@ -49,7 +49,6 @@ from AccessControl import users  # noqa: F401
 from ccas.vault import public_url
 from pathlib import Path
 import atexit
-import csv
 import logging
 import os
 import sys
@@ -283,25 +282,10 @@ def drop_folder():
     return Path(value) if value else None
 
 
-def _waiting_letters(folder):
-    """Whether the manifest of ``folder`` names a file still in the folder (not imported)."""
-    from ccas.vault.scripts import ged_import
-
-    manifest = folder / ged_import.MANIFEST
-    if not manifest.is_file():
-        return False
-    with manifest.open(newline="", encoding="utf-8-sig") as lines:
-        for row in csv.DictReader(lines):
-            name = (row.get("filename") or "").strip()
-            if ged_import._safe_name(name) and (folder / name).is_file():
-                return True
-    return False
-
-
 def _import_drop_folder():
     """Import the letters waiting in the drop folder; the one-line summary, or ``None``
     (no folder configured, nothing waiting)."""
-    from ccas.vault.scripts import ged_import
+    from ccas.vault.letters import drop_folder as folders
     from ccas.vault.security import as_system
 
     folder = drop_folder()
@@ -310,9 +294,9 @@ def _import_drop_folder():
     if not folder.is_dir():
         logger.warning("clock: %s=%s is not a folder", DROP_FOLDER_VAR, folder)
         return None
-    if not _waiting_letters(folder):
+    if not folders.waiting_letters(folder):
         return None
     with as_system():
-        rows = ged_import.import_folder(folder, DROP_FOLDER_CONNECTOR)
-    report = ged_import.write_report(folder, rows)
-    return f"{ged_import.summary(rows)} (report: {report.name})"
+        rows = folders.import_folder(folder, DROP_FOLDER_CONNECTOR)
+    report = folders.write_report(folder, rows)
+    return f"{folders.summary(rows)} (report: {report.name})"

@@ -16,13 +16,16 @@ from ccas.vault.content.mail_folder import ensure_mail_folder
 from ccas.vault.letters import parking
 from ccas.vault.letters import persons
 from ccas.vault.letters import receipts
+from ccas.vault.letters import sources
 from ccas.vault.letters.validation import LetterInvalid
 from ccas.vault.letters.validation import parse_letter
 from ccas.vault.letters.validation import reference_of
 from ccas.vault.notifications import notify_person
 from contextlib import contextmanager
 from dataclasses import dataclass
+from dataclasses import replace
 from plone import api
+from zope.interface import implementer
 
 
 PARK_REASONS_FR = {
@@ -30,6 +33,9 @@ PARK_REASONS_FR = {
     persons.AMBIGUOUS_PERSON: "Plusieurs coffres-forts correspondent à cet identifiant GED.",
     persons.VAULT_NOT_OPEN: "Le coffre-fort n'est pas ouvert.",
     persons.NO_LETTER_CONSENT: "La personne n'a pas accepté de recevoir les courriers du CCAS.",
+    persons.NO_CONNECTOR_CONSENT: (
+        "La personne n'a pas accepté de recevoir les papiers de ce partenaire."
+    ),
 }
 
 
@@ -69,47 +75,69 @@ def document_url(receipt):
     return api.portal.get().absolute_url() + receipt.document_path
 
 
-def deliver(vault, letter, receipt, data=None):
-    """Deposit ``letter`` (a Letter or a ParkedLetter) in the vault's mail folder, certified."""
-    folder = mail_folder(vault)
-    with as_depositor(receipt.connector):
-        document = documents.deposit(
-            folder,
-            data=letter.data if data is None else data,
-            filename=letter.file.filename if data is not None else letter.filename,
-            document_type=letter.document_type,
-            title=letter.title,
-            issued=letter.issued,
-            valid_until=letter.valid_until,
-            origin="ged",
-            inspected=getattr(letter, "inspected", None) if data is None else None,
+@implementer(sources.ILetterSource)
+class GEDSource:
+    """The CCAS GED (decision 0010): letters to the "Courrier du CCAS" folder, sealed."""
+
+    origin = "ged"
+
+    def key(self, sender, reference):
+        return reference
+
+    def missing_consent(self, vault, sender):
+        return None if vault.receive_ccas_letters else persons.NO_LETTER_CONSENT
+
+    def store(self, vault, letter, receipt, data):
+        folder = mail_folder(vault)
+        with as_depositor(receipt.connector):
+            document = documents.deposit(
+                folder, origin=self.origin, **deposit_arguments(letter, data)
+            )
+        # Sealed now; the PAdES signature of a PDF is made by the signing queue (decision 0014).
+        documents.certify_ged_letter(
+            document,
+            queue_pades=True,
+            history_actor=parking.user_of(documents.GED_CERTIFIER["by"]),
         )
-    # Sealed now; the PAdES signature of a PDF is made by the signing queue (decision 0014).
-    documents.certify_ged_letter(
-        document,
-        queue_pades=True,
-        history_actor=parking.user_of(documents.GED_CERTIFIER["by"]),
-    )
+        return document, notify_person(vault, "new_ccas_letter")
+
+
+def deposit_arguments(letter, data=None):
+    """The arguments of ``documents.deposit`` for ``letter`` (a Letter, or a ParkedLetter
+    whose file's bytes are ``data``)."""
+    return {
+        "data": letter.data if data is None else data,
+        "filename": letter.file.filename if data is not None else letter.filename,
+        "document_type": letter.document_type,
+        "title": letter.title,
+        "issued": letter.issued,
+        "valid_until": letter.valid_until,
+        "inspected": getattr(letter, "inspected", None) if data is None else None,
+    }
+
+
+def deliver(vault, letter, receipt, data=None):
+    """Deposit ``letter`` (a Letter or a ParkedLetter) in ``vault`` as its source stores it
+    (the GED: the mail folder, certified); the receipt says *delivered*."""
+    document, channel = sources.source_of(receipt.source).store(vault, letter, receipt, data)
     receipt.status = receipts.DELIVERED
     receipt.delivered_at = receipts.now_iso()
     receipt.vault_id = vault.getId()
     receipt.document_path = "/".join(document.getPhysicalPath())[len(_portal_path()) :]
     receipt.document_uid = document.UID()
     receipt.sha256 = document.sha256
-    channel = notify_person(vault, "new_ccas_letter")
     if data is not None:
         # A parked letter leaves the site-level trace it entered.  A letter delivered
         # at once is traced in its vault's history and its receipt only: one shared
         # trace written by every delivery would make concurrent batches conflict.
-        parking.trace(
-            "letter_delivered",
-            {
-                "ged_reference": receipt.reference,
-                "vault": vault.getId(),
-                "notified_by": channel or "none",
-            },
-            actor=receipt.connector,
-        )
+        details = {
+            "ged_reference": receipt.reference,
+            "vault": vault.getId(),
+            "notified_by": channel or "none",
+        }
+        if receipt.source != sources.GED:
+            details["source"] = receipt.source
+        parking.trace("letter_delivered", details, actor=receipt.connector)
     return document
 
 
@@ -179,22 +207,28 @@ def conflict(reference):
     )
 
 
-def receive_letter(data, connector):
-    """Receive one letter (a dict of fields) from ``connector`` (a user id); a :class:`Result`."""
+def receive_letter(data, connector, source=sources.GED):
+    """Receive one letter (a dict of fields) from ``connector`` (a user id); a :class:`Result`.
+
+    ``source``: who sends it (:mod:`.sources`): the GED, or ``partner:<organisation id>``
+    for a partner's drop folder, whose reference is then keyed per partner.
+    """
     try:
         letter = parse_letter(data)
     except LetterInvalid as error:
         return invalid(error, data)
+    if source != sources.GED:
+        letter = replace(letter, ged_reference=sources.key_of(source, letter.ged_reference))
     receipt = receipts.get_receipt(letter.ged_reference)
     if receipt is not None:
         if receipt.received_sha256 != letter.received_sha256:
             return conflict(letter.ged_reference)
         return answer(receipt)
     receipt = receipts.Receipt(
-        letter.ged_reference, connector, letter.received_sha256, letter.sha256
+        letter.ged_reference, connector, letter.received_sha256, letter.sha256, source
     )
     receipts.add_receipt(receipt)
-    vault, reason = persons.resolve(letter.person_kind, letter.person_id)
+    vault, reason = persons.resolve(letter.person_kind, letter.person_id, source)
     if reason is None:
         deliver(vault, letter, receipt)
         return Result(201, delivered_body(receipt))

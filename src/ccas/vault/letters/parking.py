@@ -34,7 +34,9 @@ PARKED_BY_PERSON = "_ccas_parked_by_person"  # person key -> set of references
 class ParkedLetter(Persistent):
     """A letter waiting for its vault: metadata, and the file as a blob."""
 
-    def __init__(self, letter, reason, connector):
+    source = "ged"  # the letter source (ccas.vault.letters.sources)
+
+    def __init__(self, letter, reason, connector, source="ged"):
         self.ged_reference = letter.ged_reference
         self.person_kind = letter.person_kind
         self.person_id = letter.person_id
@@ -48,6 +50,8 @@ class ParkedLetter(Persistent):
         self.sha256 = letter.sha256
         self.reason = reason
         self.connector = connector
+        if source != "ged":
+            self.source = source
         self.parked_at = receipts.now_iso()
 
     @property
@@ -56,7 +60,7 @@ class ParkedLetter(Persistent):
 
     def info(self):
         """What agents see: never the file, nor its title (it may say what the letter is about)."""
-        return {
+        info = {
             "ged_reference": self.ged_reference,
             "person": {"vault" if self.person_kind == "vault" else "ged_person_id": self.person_id},
             "document_type": self.document_type,
@@ -64,6 +68,9 @@ class ParkedLetter(Persistent):
             "parked_at": self.parked_at,
             "reason": self.reason,
         }
+        if self.source != "ged":  # a partner's paper (decision 0055)
+            info["source"] = self.source
+        return info
 
 
 def _stores(create=True):
@@ -104,17 +111,16 @@ def trace(action, details, actor=None):
 def park(letter, reason, receipt):
     """Keep ``letter`` until it can be delivered; the receipt says *parked*."""
     store, by_person = _stores()
-    parked = ParkedLetter(letter, reason, receipt.connector)
+    parked = ParkedLetter(letter, reason, receipt.connector, receipt.source)
     store[letter.ged_reference] = parked
     by_person.setdefault(parked.person_key, OOTreeSet()).insert(letter.ged_reference)
     receipt.status = receipts.PARKED
     receipt.parked_at = parked.parked_at
     receipt.parked_reason = reason
-    trace(
-        "letter_parked",
-        {"ged_reference": letter.ged_reference, "person": parked.person_key, "reason": reason},
-        actor=receipt.connector,
-    )
+    details = {"ged_reference": letter.ged_reference, "person": parked.person_key, "reason": reason}
+    if parked.source != "ged":
+        details["source"] = parked.source
+    trace("letter_parked", details, actor=receipt.connector)
     return parked
 
 
@@ -193,7 +199,7 @@ def deliver_parked(vault):
     delivered = 0
     for reference in sorted(references, key=lambda ref: store[ref].parked_at):
         parked = store[reference]
-        target, reason = persons.resolve(parked.person_kind, parked.person_id)
+        target, reason = persons.resolve(parked.person_kind, parked.person_id, parked.source)
         receipt = receipts.get_receipt(reference)
         if reason is not None or target is None or target.getId() != vault.getId():
             if reason and reason != parked.reason:

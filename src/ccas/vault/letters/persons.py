@@ -9,6 +9,7 @@ from BTrees.OOBTree import OOBTree
 from BTrees.OOBTree import OOTreeSet
 from ccas.vault.api.vaults import vault_directory
 from ccas.vault.content.vault import IVault
+from ccas.vault.letters import sources
 from plone import api
 
 
@@ -19,7 +20,15 @@ UNKNOWN_PERSON = "unknown_person"
 AMBIGUOUS_PERSON = "ambiguous_person"
 VAULT_NOT_OPEN = "vault_not_open"
 NO_LETTER_CONSENT = "no_letter_consent"
-REASONS = (UNKNOWN_PERSON, AMBIGUOUS_PERSON, VAULT_NOT_OPEN, NO_LETTER_CONSENT)
+#: A partner's paper: the person has not consented to that partner's connector (decision 0055).
+NO_CONNECTOR_CONSENT = "no_connector_consent"
+REASONS = (
+    UNKNOWN_PERSON,
+    AMBIGUOUS_PERSON,
+    VAULT_NOT_OPEN,
+    NO_LETTER_CONSENT,
+    NO_CONNECTOR_CONSENT,
+)
 
 
 def normalise(ged_person_id):
@@ -80,8 +89,11 @@ def vaults_of_ged_person(ged_person_id):
     return [directory[vault_id] for vault_id in ids if vault_id in directory]
 
 
-def resolve(person_kind, person_id):
-    """``(vault or None, reason or None)``: ``reason`` is why the letter cannot be delivered now."""
+def resolve(person_kind, person_id, source=sources.GED):
+    """``(vault or None, reason or None)``: ``reason`` is why the letter cannot be delivered now.
+
+    The consent the vault must hold is the letter source's (:mod:`.sources`).
+    """
     if person_kind == "vault":
         vault = vault_directory().get(person_id)
         if vault is None or not IVault.providedBy(vault):
@@ -95,9 +107,8 @@ def resolve(person_kind, person_id):
         vault = found[0]
     if api.content.get_state(vault) != "open":
         return vault, VAULT_NOT_OPEN
-    if not vault.receive_ccas_letters:
-        return vault, NO_LETTER_CONSENT
-    return vault, None
+    _name, sender = sources.split(source)
+    return vault, sources.source_of(source).missing_consent(vault, sender)
 
 
 def person_keys_of(vault):

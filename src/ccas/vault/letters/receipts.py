@@ -1,5 +1,9 @@
 """The idempotency store: one receipt per ``ged_reference``, in an ``OOBTree``.
 
+A partner's letters are keyed ``partner~<organisation id>~<reference>``
+(:mod:`ccas.vault.letters.sources`, decision 0055): the same store serves
+every source, and no key of one source is the key of another.
+
 The tree lives on the vault directory.  Two transactions (threads, ZEO
 clients) inserting the same reference write the same bucket: ZODB cannot
 resolve that conflict, one of them is retried and then finds the other's
@@ -29,6 +33,7 @@ class Receipt(Persistent):
     """What the vault answers about one GED letter."""
 
     status = PARKED
+    source = "ged"  # the letter source (ccas.vault.letters.sources): "ged", "partner:caf"…
     connector = ""
     received_sha256 = ""
     sha256 = ""
@@ -43,8 +48,10 @@ class Receipt(Persistent):
     discarded_by = ""
     discard_reason = ""
 
-    def __init__(self, reference, connector, received_sha256, sha256):
+    def __init__(self, reference, connector, received_sha256, sha256, source="ged"):
         self.reference = reference
+        if source != "ged":
+            self.source = source
         self.connector = connector
         self.received_sha256 = received_sha256
         self.sha256 = sha256

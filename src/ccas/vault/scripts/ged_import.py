@@ -6,7 +6,8 @@ separated, a header line) has the columns ``ged_reference``, ``vault`` or
 ``issued``, ``valid_until`` (may be empty) and ``filename`` (a file of DIR).
 
 Each letter goes through the same path as ``POST @ged-letters`` (validation,
-idempotency, delivery or parking) in its own transaction, committed *before*
+idempotency, delivery or parking; :mod:`ccas.vault.letters.drop_folder`, which
+partners' drop folders share) in its own transaction, committed *before*
 its file is moved to ``DIR/done/`` (delivered, parked, or already received)
 or ``DIR/error/`` (malformed, refused file, same reference with other bytes).
 A crash between the commit and the move is harmless: the next run finds the
@@ -22,28 +23,23 @@ Usage (``ZOPE_CONF`` is the instance's ``etc/zope.conf``)::
 # Import order matters: AccessControl.users.system stays None until
 # AccessControl.users is imported.
 from AccessControl import users  # noqa: F401
-from datetime import datetime
+from ccas.vault.letters.drop_folder import FINE
+from ccas.vault.letters.drop_folder import import_folder
+from ccas.vault.letters.drop_folder import MANIFEST
+from ccas.vault.letters.drop_folder import summary
+from ccas.vault.letters.drop_folder import write_report
 from pathlib import Path
 from urllib.parse import urlsplit
-from ZODB.POSException import ConflictError
 from zope.component.hooks import getSite
 from zope.component.hooks import setSite
 import argparse
-import csv
 import os
-import shutil
 import sys
-import transaction
 
 
-RETRIES = 3
-MANIFEST = "manifest.csv"
-COLUMNS = ("ged_reference", "document_type", "title", "issued", "filename")
-REPORT_FIELDS = ("line", "ged_reference", "filename", "outcome", "status", "detail")
+__all__ = ("MANIFEST", "import_folder", "main", "summary", "write_report")
+
 DEFAULT_ZOPE_CONF = "var/instance/etc/zope.conf"
-
-OUTCOMES = {201: "delivered", 200: "duplicate", 202: "parked", 400: "invalid", 409: "conflict"}
-TO_DONE = ("delivered", "duplicate", "parked")
 
 
 def _opened_app(zope_conf):
@@ -51,124 +47,6 @@ def _opened_app(zope_conf):
     from ccas.vault.scripts.instance import opened_app
 
     return opened_app(zope_conf)
-
-
-def _safe_name(name):
-    return bool(name) and Path(name).name == name and not name.startswith(".")
-
-
-def _letter(row, data):
-    person = {}
-    if (row.get("vault") or "").strip():
-        person["vault"] = row["vault"].strip()
-    if (row.get("ged_person_id") or "").strip():
-        person["ged_person_id"] = row["ged_person_id"].strip()
-    letter = {
-        key: (row.get(key) or "").strip()
-        for key in ("ged_reference", "document_type", "title", "issued", "valid_until")
-    }
-    letter["person"] = person
-    letter["file"] = data
-    letter["filename"] = row["filename"]
-    return {key: value for key, value in letter.items() if value not in ("", None)}
-
-
-def _receive(letter, connector):
-    """``receive_letter`` in its own committed transaction, retried on conflicts."""
-    from ccas.vault.letters.delivery import receive_letter
-
-    for attempt in range(1, RETRIES + 1):
-        transaction.begin()
-        try:
-            result = receive_letter(letter, connector)
-            transaction.commit()
-            return result
-        except ConflictError:
-            transaction.abort()
-            if attempt == RETRIES:
-                raise
-        except BaseException:
-            transaction.abort()
-            raise
-    raise AssertionError("unreachable")
-
-
-def _move(path, folder):
-    folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    number = 1
-    while target.exists():  # never overwrite an earlier file of the same name
-        number += 1
-        target = folder / f"{path.stem}.{number}{path.suffix}"
-    shutil.move(str(path), str(target))
-    return target
-
-
-def _detail(body):
-    if "error" in body:
-        error = body["error"]
-        fields = error.get("fields") or {}
-        if fields:
-            return "; ".join(f"{name}: {text['fr']}" for name, text in sorted(fields.items()))
-        return error.get("message_fr") or error.get("message", "")
-    return body.get("reason") or body.get("status", "")
-
-
-def import_folder(folder, connector):
-    """Import every letter of ``folder``; return the report rows (dicts)."""
-    folder = Path(folder)
-    done, error = folder / "done", folder / "error"
-    rows = []
-    with (folder / MANIFEST).open(newline="", encoding="utf-8-sig") as manifest:
-        reader = csv.DictReader(manifest)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
-        if missing or not {"vault", "ged_person_id"} & set(reader.fieldnames or ()):
-            raise ValueError(
-                f"{MANIFEST}: missing columns {', '.join(missing) or 'vault / ged_person_id'}"
-            )
-        for line, row in enumerate(reader, start=2):
-            rows.append(_import_row(folder, done, error, line, row, connector))
-    return rows
-
-
-def _import_row(folder, done, error, line, row, connector):
-    reference = (row.get("ged_reference") or "").strip()
-    name = (row.get("filename") or "").strip()
-    report = {"line": line, "ged_reference": reference, "filename": name}
-    if not _safe_name(name):
-        return {**report, "outcome": "invalid", "status": 400, "detail": "bad filename"}
-    path = folder / name
-    if not path.is_file():
-        if (done / name).is_file():
-            return {**report, "outcome": "already_done", "status": "", "detail": "done/"}
-        return {**report, "outcome": "missing_file", "status": 400, "detail": "file not found"}
-    result = _receive(_letter(row, path.read_bytes()), connector)
-    outcome = OUTCOMES.get(result.status_code, "error")
-    # Committed: moving the file now is safe (a crash before it means "duplicate" next time).
-    _move(path, done if outcome in TO_DONE else error)
-    return {
-        **report,
-        "outcome": outcome,
-        "status": result.status_code,
-        "detail": _detail(result.body),
-    }
-
-
-def write_report(folder, rows, when=None):
-    when = when or datetime.now()
-    path = Path(folder) / f"report-{when.strftime('%Y%m%d-%H%M%S-%f')}.csv"
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.DictWriter(out, fieldnames=REPORT_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
-def summary(rows):
-    counts = {}
-    for row in rows:
-        counts[row["outcome"]] = counts.get(row["outcome"], 0) + 1
-    return "ged-import: " + (", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "nothing")
 
 
 def _set_site_url(app, url):
@@ -213,7 +91,7 @@ def main(argv=None):
     report = write_report(folder, rows)
     print(summary(rows))
     print(f"report: {report}")
-    failed = any(row["outcome"] not in (*TO_DONE, "already_done") for row in rows)
+    failed = any(row["outcome"] not in FINE for row in rows)
     return 1 if failed else 0
 
 
