@@ -50,6 +50,12 @@ class Mandate(VaultItem):
     person_signature = None
     ended = None
     proposed_by = None  # the agent who proposed it to the person (decision 0045)
+    # Decision 0049: a *personal* mandate names a relative or trusted person (one account,
+    # in ``agents`` once they accepted the invitation); "professional" names agents.
+    kind = "professional"
+    relation = ""  # the person's words: "mon fils", "ma voisine"
+    mandatary_name = ""  # the name the person typed, before the mandatary's account is known
+    invitation = ""  # the code of the mandatary's invitation link, until they accept it
     refused_scopes = None  # what the person did not accept when signing (decision 0045)
 
     def __init__(self, *args, **kwargs):

@@ -1,0 +1,199 @@
+"""Personal mandates: a relative or trusted person as mandatary (issue 24, decision 0049).
+
+A kind of the existing mandate: the same roster, windows, revocation and expiry;
+scopes among consult, deposit and share only; the mandatary accepts with an
+account of their own through the invitation link.
+"""
+
+from AccessControl import getSecurityManager
+from ccas.vault import permissions
+from ccas.vault.accounts import ensure_account
+from ccas.vault.api import mandates
+from ccas.vault.api.errors import VaultError
+from ccas.vault.history import api as history
+from ccas.vault.workspace import forget_cached_local_roles
+from datetime import date
+from datetime import datetime
+from plone import api
+from vaults import acting_as
+from vaults import consent_as_owner
+from vaults import deposit_as
+from vaults import make_agent
+from vaults import open_vault_as
+from vaults import PASSWORD
+import pytest
+
+
+@pytest.fixture
+def vault(portal, frozen):
+    make_agent("accueil")
+    ensure_account("fils", PASSWORD, "Marc Dupont")
+    ensure_account("voisine", PASSWORD, "Nadia Voisine")
+    vault = consent_as_owner(open_vault_as("accueil", "jdupont"))
+    deposit_as("jdupont", vault["partage"])
+    deposit_as("jdupont", vault["prive"])
+    return vault
+
+
+def can(login, permission, obj):
+    forget_cached_local_roles(obj.REQUEST)
+    with acting_as(login):
+        return bool(getSecurityManager().checkPermission(permission, obj))
+
+
+def shared_paper(vault):
+    return vault["partage"].objectValues()[0]
+
+
+def private_paper(vault):
+    return vault["prive"].objectValues()[0]
+
+
+def name_son(vault, scopes=("consult", "deposit"), months=3):
+    with acting_as("jdupont"):
+        mandate, code = mandates.name_mandatary(
+            vault, name="Marc Dupont", relation="mon fils", scopes=scopes, months=months
+        )
+        mandates.sign_as_person(mandate)
+    return mandate, code
+
+
+def test_the_son_accepts_and_gets_the_shared_papers_only(vault):
+    mandate, code = name_son(vault)
+    assert mandates.is_personal(mandate)
+    assert api.content.get_state(mandate) == "awaiting_signatures"
+    assert mandate.end == date(2027, 2, 23)
+    assert not can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
+    with acting_as("fils"):
+        assert mandates.invited_mandate(code).getId() == mandate.getId()
+        mandates.accept_invitation(code)
+    assert api.content.get_state(mandate) == "active"
+    assert mandate.agents == ["fils"]
+    assert mandates.invited_mandate(code) is None, "the link serves once"
+    assert can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
+    assert can("fils", permissions.DEPOSIT, vault["partage"])
+    assert not can("fils", permissions.DOWNLOAD_ORIGINAL, shared_paper(vault))
+    assert not can("fils", permissions.CERTIFY, shared_paper(vault))
+    assert not can("fils", permissions.SHARE, shared_paper(vault))
+    for permission in ("View", permissions.VIEW_PREVIEW, permissions.DOWNLOAD_ORIGINAL):
+        assert not can("fils", permission, private_paper(vault))
+    assert not can("fils", permissions.DEPOSIT, vault["prive"])
+    with acting_as("fils"):
+        (item,) = mandates.helped_vaults()
+        assert item["relation"] == "mon fils" and item["scopes"] == ("consult", "deposit")
+        assert item["until"] == date(2027, 2, 23)
+    signed = [e for e in history.entries(vault) if e.action == "mandate_signed"]
+    assert signed[-1].actor == "fils" and signed[-1].details["relation"] == "mon fils"
+    assert mandates.relations_of(vault) == {"fils": "mon fils"}
+
+
+def test_the_mother_stops_it_and_access_ends_at_once(vault):
+    mandate, code = name_son(vault)
+    with acting_as("fils"):
+        mandates.accept_invitation(code)
+    with acting_as("jdupont"):
+        mandates.revoke(mandate)
+    assert not can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
+    assert not can("fils", permissions.DEPOSIT, vault["partage"])
+    with acting_as("fils"):
+        assert mandates.helped_vaults() == []
+
+
+def test_the_clock_ends_it(vault, frozen):
+    mandate, code = name_son(vault, months=1)
+    with acting_as("fils"):
+        mandates.accept_invitation(code)
+    frozen(datetime(2026, 12, 23, 23, 59, 59))
+    assert can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
+    frozen(datetime(2026, 12, 24, 0, 0, 0))
+    assert not can("fils", permissions.VIEW_PREVIEW, shared_paper(vault)), "past its end"
+    with acting_as("fils"):
+        assert mandates.helped_vaults() == []
+    assert mandates.expire_mandates(api.portal.get()) == 1
+    assert api.content.get_state(mandate) == "expired"
+
+
+@pytest.mark.parametrize("scope", ["extract", "account", "certify", "nonsense"])
+def test_a_relative_never_gets_originals_certification_or_account_help(vault, scope):
+    with acting_as("jdupont"), pytest.raises(VaultError) as refused:
+        mandates.name_mandatary(vault, name="Marc", relation="fils", scopes=[scope, "consult"])
+    assert refused.value.code == "scope_not_for_a_relative"
+    assert not mandates.mandates_of(vault)
+
+
+@pytest.mark.parametrize(
+    ("name", "relation", "code"),
+    [("", "fils", "no_name"), ("Marc", "  ", "no_relation"), ("M" * 101, "fils", "no_name")],
+)
+def test_bad_input_gets_a_french_refusal_and_nothing_is_created(vault, name, relation, code):
+    with acting_as("jdupont"), pytest.raises(VaultError) as refused:
+        mandates.name_mandatary(vault, name=name, relation=relation, scopes=["consult"])
+    assert refused.value.code == code and refused.value.message_fr
+    assert not mandates.mandates_of(vault)
+
+
+@pytest.mark.parametrize("months", [0, -3, "3", True])
+def test_a_length_that_is_not_a_number_of_months_is_refused(vault, months):
+    with acting_as("jdupont"), pytest.raises(VaultError) as refused:
+        mandates.name_mandatary(
+            vault, name="Marc", relation="fils", scopes=["consult"], months=months
+        )
+    assert refused.value.code == "bad_dates"
+    assert not mandates.mandates_of(vault)
+
+
+def test_only_the_owner_names_a_mandatary(vault):
+    from AccessControl import Unauthorized
+
+    for login in ("fils", "accueil"):
+        with acting_as(login), pytest.raises(Unauthorized):
+            mandates.name_mandatary(vault, name="X", relation="ami", scopes=["consult"])
+
+
+def test_a_work_account_or_the_person_cannot_accept(vault):
+    _mandate, code = name_son(vault)
+    for login, why in (("accueil", "staff_account"), ("jdupont", "own_vault")):
+        with acting_as(login), pytest.raises(VaultError) as refused:
+            mandates.accept_invitation(code)
+        assert refused.value.code == why
+    with pytest.raises(VaultError) as refused, acting_as("fils"):
+        mandates.accept_invitation("not-the-code-at-all")
+    assert refused.value.code == "invitation_not_valid"
+
+
+def test_nothing_before_the_person_signs_an_agents_proposal(vault):
+    with acting_as("accueil"):
+        mandate, code = mandates.propose_personal_mandate(
+            vault, name="Nadia", relation="ma voisine", scopes=["consult"], months=2
+        )
+    with acting_as("voisine"):
+        mandates.accept_invitation(code)
+    assert api.content.get_state(mandate) == "awaiting_signatures"
+    assert not can("voisine", permissions.VIEW_PREVIEW, shared_paper(vault))
+    assert not can("accueil", permissions.VIEW_PREVIEW, shared_paper(vault))
+    with acting_as("jdupont"):
+        mandates.sign_as_person(mandate)
+    assert api.content.get_state(mandate) == "active"
+    assert can("voisine", permissions.VIEW_PREVIEW, shared_paper(vault))
+    assert not can("accueil", permissions.VIEW_PREVIEW, shared_paper(vault)), "the agent: nothing"
+
+
+def test_revoking_before_acceptance_kills_the_link(vault):
+    mandate, code = name_son(vault)
+    with acting_as("jdupont"):
+        mandates.revoke(mandate)
+    with acting_as("fils"), pytest.raises(VaultError):
+        mandates.accept_invitation(code)
+
+
+def test_another_persons_vault_gives_nothing(vault):
+    other = consent_as_owner(open_vault_as("accueil", "autre", first="Alice", last="Autre"))
+    deposit_as("autre", other["partage"])
+    _mandate, code = name_son(vault)
+    with acting_as("fils"):
+        mandates.accept_invitation(code)
+    paper = other["partage"].objectValues()[0]
+    assert not can("fils", permissions.VIEW_METADATA, paper)
+    assert not can("fils", permissions.DEPOSIT, other["partage"])
+    with acting_as("fils"):
+        assert mandates.helper_scopes(other) == ((), None)
