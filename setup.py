@@ -103,6 +103,7 @@ setup(
             "ccas-vault-check = ccas.vault.check:main",
             "ccas-vault-keys = ccas.vault.scripts.keys:main",
             "ccas-vault-ged-import = ccas.vault.scripts.ged_import:main",
+            "ccas-vault-partner-import = ccas.vault.scripts.partner_import:main",
             "ccas-vault-sign-queue = ccas.vault.certification.signing_queue:main",
             "ccas-vault-backup = ccas.vault.scripts.backup:main",
             "ccas-vault-postgres = ccas.vault.scripts.postgresql:main",

@@ -19,7 +19,10 @@ installed, as Zope's system user:
 3. when ``CCAS_VAULT_GED_DROP_FOLDER`` names a folder holding a
    ``manifest.csv`` with letters not imported yet, imports them as
    ``ccas-vault-ged-import`` does (connector account ``ged-import``; the run's
-   ``report-<time>.csv`` is written in the folder);
+   ``report-<time>.csv`` is written in the folder); likewise the partners'
+   folders under ``CCAS_VAULT_PARTNER_DROP_FOLDER`` when the connector
+   ``partner-drop-folder`` is switched on (``ccas-vault-partner-import``,
+   decision 0055);
 4. once a night, the integrity check (:func:`ccas.vault.clock.nightly_check`,
    ``ccas-vault-check``'s site-level checks, read-only; decision 0040).
 
@@ -235,6 +238,7 @@ def run_site(app, site_id, dated=True):
         jobs = [
             ("signing queue", _drain),
             ("GED drop folder", _import_drop_folder),
+            ("partner drop folders", _import_partner_folders),
             # Logs its own result (logger ccas.vault.check) and writes its report file.
             ("integrity check", lambda: clock.nightly_check(site) and None),
         ]
@@ -300,3 +304,31 @@ def _import_drop_folder():
         rows = folders.import_folder(folder, DROP_FOLDER_CONNECTOR)
     report = folders.write_report(folder, rows)
     return f"{folders.summary(rows)} (report: {report.name})"
+
+
+def _import_partner_folders():
+    """Import the partners' folders with papers waiting (decision 0055); the summary, or
+    ``None`` (no root configured, connector off, nothing waiting)."""
+    from ccas.vault.connectors import settings as connector_settings
+    from ccas.vault.partners import CONNECTOR
+    from ccas.vault.partners.connector import root_folder
+
+    root = root_folder()
+    if root is None:
+        return None
+    transaction.begin()  # a fresh view of the switch
+    if not connector_settings.is_enabled(CONNECTOR):
+        return None
+    if not root.is_dir():
+        logger.warning("clock: the partners' drop folder %s is not a folder", root)
+        return None
+    summary = connector_settings.get_connector(CONNECTOR).collect(
+        connector_settings.get_settings(CONNECTOR), root=root
+    )
+    partners = {k: v for k, v in summary.items() if k != "failed"}
+    if not partners:
+        return None
+    return "partner-import: " + "; ".join(
+        f"{name} " + ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+        for name, counts in sorted(partners.items())
+    )

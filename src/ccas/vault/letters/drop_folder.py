@@ -24,8 +24,12 @@ from datetime import datetime
 from pathlib import Path
 from ZODB.POSException import ConflictError
 import csv
+import logging
 import shutil
 import transaction
+
+
+logger = logging.getLogger("ccas.vault.letters")
 
 
 RETRIES = 3
@@ -40,6 +44,10 @@ TO_DONE = ("delivered", "duplicate", "parked")
 #: Outcomes of a line that lost or refused nothing (the run's exit status is 0).
 FINE = (*TO_DONE, "already_done")
 
+FAILED_FR = (
+    "Erreur pendant l'enregistrement : rien n'a été enregistré pour cette ligne, "
+    "le fichier reste dans le dossier et sera repris au prochain passage."
+)
 PDF_MAGIC = b"%PDF-"
 NOT_PDF_FR = "fichier : ce fichier n'est pas un PDF."
 
@@ -115,6 +123,8 @@ def detail(body, reference_column=GED_REFERENCE):
                 for name, text in sorted(fields.items())
             )
         return error.get("message_fr") or error.get("message", "")
+    if body.get("reason_fr"):  # parked: why, in French, then the code
+        return f"{body['reason_fr']} ({body['reason']})"
     return body.get("reason") or body.get("status", "")
 
 
@@ -144,19 +154,43 @@ def read_manifest(folder, reference_column=GED_REFERENCE):
 
 
 def import_folder(
-    folder, connector, source=sources.GED, reference_column=GED_REFERENCE, pdf_only=False
+    folder,
+    connector,
+    source=sources.GED,
+    reference_column=GED_REFERENCE,
+    pdf_only=False,
+    keep_going=False,
 ):
     """Import every letter of ``folder``; return the report rows (dicts).
 
     Raises :class:`ManifestInvalid` (a ``ValueError``) before touching any file when the
     manifest cannot be read.  ``pdf_only``: a file that is not a PDF goes to ``error/``.
+    ``keep_going``: a line whose import fails (its transaction aborted: nothing of it is
+    stored, its file stays) is reported ``failed`` and the next lines are imported.
     """
     folder = Path(folder)
     lines = read_manifest(folder, reference_column)
-    return [
-        import_row(folder, line, row, connector, source, reference_column, pdf_only)
-        for line, row in lines
-    ]
+    rows = []
+    for line, row in lines:
+        try:
+            rows.append(
+                import_row(folder, line, row, connector, source, reference_column, pdf_only)
+            )
+        except Exception as error:
+            if not keep_going:
+                raise
+            logger.exception("%s: line %s of %s not imported", folder, line, MANIFEST)
+            rows.append(
+                {
+                    "line": line,
+                    GED_REFERENCE: (row.get(reference_column) or "").strip(),
+                    "filename": (row.get("filename") or "").strip(),
+                    "outcome": "failed",
+                    "status": 500,
+                    "detail": FAILED_FR + f" ({type(error).__name__})",
+                }
+            )
+    return rows
 
 
 def import_row(

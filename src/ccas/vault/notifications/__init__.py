@@ -21,6 +21,11 @@ MESSAGES = {
         _("New letter from the CCAS"),
         _("You have received a new letter from the CCAS in your vault."),
     ),
+    # A partner's drop folder (decision 0055): says neither the partner nor the paper.
+    "new_partner_paper": (
+        _("New paper in your vault"),
+        _("A partner of the CCAS has sent a new paper to your vault."),
+    ),
 }
 
 _SENT_KEY = object()  # key of the per-transaction set of messages sent
