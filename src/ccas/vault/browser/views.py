@@ -70,6 +70,10 @@ ACTION_LABELS = {
     "welcome_sheet_printed": _("Welcome sheet printed"),
     "configuration_imported": _("Configuration imported"),
     "validity_recomputed": _("Validity of the papers of a type recomputed"),
+    "connector_consent": _("Consent to a connector"),
+    "connector_consent_revoked": _("Consent to a connector withdrawn"),
+    "connector_delivery": _("Paper fetched by a connector"),
+    "connector_failed": _("Connector failed (nothing kept)"),
 }
 
 

@@ -74,6 +74,11 @@ ACTIONS = (
     "configuration_imported",
     # a document type's validity applied to the papers already stored (counts only)
     "validity_recomputed",
+    # connectors (ccas.vault.connectors, decision 0051): consent, papers, failures
+    "connector_consent",
+    "connector_consent_revoked",
+    "connector_delivery",
+    "connector_failed",
 )
 
 #: Fields of a record, in display order; ``hash`` covers all the others.

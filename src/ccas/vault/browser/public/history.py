@@ -9,6 +9,7 @@ Reading the history is not traced.
 from AccessControl import Unauthorized
 from ccas.vault import _
 from ccas.vault import clock
+from ccas.vault.api import mandates
 from ccas.vault.browser.access import ALL
 from ccas.vault.browser.access import history_scope
 from ccas.vault.browser.access import visible_entries
@@ -54,6 +55,14 @@ SENTENCES = {
         _("${who} recorded that you agree to have a safe."),
     ),
     "mandate_created": (_("You prepared a mandate."), _("${who} prepared a mandate.")),
+    "connector_consent": (
+        _("You agreed that the CCAS fetches a paper for you."),
+        _("${who} recorded that you agree that the CCAS fetches a paper for you."),
+    ),
+    "connector_consent_revoked": (
+        _("You withdrew your agreement: the CCAS no longer fetches this paper."),
+        _("${who} withdrew your agreement: the CCAS no longer fetches this paper."),
+    ),
     "mandate_revoked": (_("You stopped a mandate."), _("${who} stopped a mandate.")),
     "login": (_("You logged in."), _("${who} logged in.")),
     "open": (_("You opened your safe."), _("${who} opened your safe.")),
@@ -100,6 +109,8 @@ SYSTEM_SENTENCES = {
     "reminder_sent": _("The safe told you that “${paper}” will soon be out of date."),
     "pdf_signed": _("“${paper}” got the electronic seal of the CCAS."),
     "pdf_signing_failed": _("The seal of the CCAS could not be put on “${paper}”."),
+    "connector_delivery": _("“${paper}” was fetched for you, with your agreement."),
+    "connector_failed": _("A paper could not be fetched for you. Nothing was kept."),
 }
 
 #: why the safe stopped a link (``share_stopped``, decision 0037)
@@ -144,6 +155,10 @@ ICONS = {
     "recovery_options_changed": "account",
     "reminder_sent": "warn",
     "pdf_signed": "ok",
+    "connector_consent": "people",
+    "connector_consent_revoked": "close",
+    "connector_delivery": "send",
+    "connector_failed": "warn",
 }
 
 
@@ -174,6 +189,9 @@ class HistoryPage(OwnerPage):
     def _who(self, entry):
         """``Claire Bernard (CCAS)``: the organisation recorded, else the agent's own."""
         name = entry.actor_fullname or entry.actor
+        relation = self._relations.get(entry.actor)
+        if relation:  # a relative the person named (decision 0049): "Marc Dupont (mon fils)"
+            return f"{name} ({relation})"
         organisation = _organisation_title(entry.organisation)
         if not organisation and entry.actor not in self._no_organisation:
             organisation = self._organisation_of(entry.actor)
@@ -271,6 +289,7 @@ class HistoryPage(OwnerPage):
         owner_id = self._owner_id()
         self._organisations = {}
         self._no_organisation = {owner_id, clock.CLOCK_ACTOR, ""}
+        self._relations = mandates.relations_of(self.vault)
         entries = list(reversed(visible_entries(self.vault, ALL)))
         self.total = len(entries)
         if not self.request.form.get("tout"):
