@@ -1,38 +1,74 @@
-"""Load test: 50 beneficiaries and 10 agents at once on a ZEO server and two Zope clients.
+"""Load test of a counter's morning on the shipped configuration: people, agents and the GED.
 
-Starts, in a temporary folder, a ZEO server and two Zope clients (``runwsgi``, written
-by ``ccas.vault.scripts.instance`` like ``make start-zeo``; 4 threads each), creates the
-site and a demo population: 10 agents, 50 people with an open, consented vault, one
-paper in the shared space, and a mandate (consult + deposit) for one agent each (5
-people per agent).  Then runs locust headless on loopback (``bench/load_locustfile.py``):
+**The instances are the product as shipped** (decision 0031): the project's own commands
+write them, in a temporary folder, with a deployer's environment (no test layer, no test
+key folder): ``ccas-vault-instance zeo``, ``ccas-vault-instance init --zeo-address`` for
+each Zope client (client 1 runs the clock every 60 s, the others ``--clock-interval 0``,
+as ``make start-zeo``), ``ccas-vault-instance site``; a real ZEO server (``runzeo``) and
+the Zope clients (``runwsgi``, 4 threads each) as subprocesses.  The benchmark checks,
+and refuses to run otherwise, that ``zope.conf`` asks for the C security implementation,
+that Zope configured from it runs the C one, that ``site.zcml`` redefines
+``zope2.Public`` as ``zope2.View``, and that no client inherited a test setting.  Its only
+addition is a measuring WSGI filter in ``zope.ini`` (``bench/wsgi/cpu_filter.py``: each
+answer says the CPU its server thread spent on it, replays after a ConflictError
+included); ``zope.conf`` and ``site.zcml`` are as written.  The population (agents,
+people with an open, consented vault, one paper shared with one agent each by a
+mandate, the GED connector, vaults that only receive letters) is made by a script in a
+third ZEO client with the tests' helpers (``tests/vaults.py``).
 
-* Beneficiary (public skin ``/mon-coffre``): log in, list papers, upload a 1 MB JPEG
-  photo through the add form (it becomes a PDF), share a paper (link), preview a paper;
-* Agent (HTTP Basic): "mes accompagnements", preview a shared paper, deposit (REST).
+The users (``bench/load_locustfile.py``, locust headless on loopback):
 
-``LOAD_CONFLICT_RETRIES`` sets the clients' ``max-conflict-retries`` (default: the
-instance's, 10, written by ``ccas-vault-instance``; Zope's own default is 3).
-First a baseline: 1 beneficiary and 1 agent for
-``LOAD_BASELINE_TIME`` (default 30 s); then the load: 60 users (spawn rate 10/s) for
-``LOAD_TIME`` (default 5m).  Prints, per action, the request count, failures, p50 and
-p95 (ms) and the p50 ratio load/baseline; the error rate (goal: 0 errors) and the
-ConflictErrors the clients logged; writes the same to ``bench/results/load-<date>.txt``.
-Returns 0 when no request failed.
+* a person (public skin ``/mon-coffre``): log in, "mes papiers", preview, share a paper
+  (link), add a paper (a 1 MB JPEG photo through the add form; it becomes a PDF);
+* an agent (HTTP Basic): "mes accompagnements", preview a shared paper, deposit (REST);
+* the GED (a thread here, ``tests/ged_client.py``): ``LOAD_GED_LETTERS`` letters
+  (default 500) every ``LOAD_GED_EVERY`` seconds (60) to ``POST @ged-letters/batch`` on
+  client 1, by ``LOAD_GED_BATCH`` (100), each batch sent again whole until answered, to
+  the people's vaults and ``LOAD_GED_VAULTS`` (50) other vaults.
+
+Phases (``LOAD_PHASES``, default ``baseline,off,capacity,on``):
+
+``baseline``  one person and one agent (``LOAD_BASELINE_TIME``, 20s): the p50 of one user;
+``off``       ``LOAD_BENEFICIARIES`` (50) people + ``LOAD_AGENTS`` (10) agents, think time
+              1-4 s, on all the clients, for ``LOAD_OFF_TIME`` (default ``LOAD_TIME``, 5m);
+``capacity``  the same mix without think time on ONE client then on TWO, in steps of
+              ``LOAD_CAPACITY_USERS`` (``4,8,16`` users per client, ``LOAD_CAPACITY_STEP``
+              30s each); requests/s of each at the same p95 (``LOAD_CAPACITY_P95`` ms,
+              default: one client's p95 at its middle step), interpolated between steps;
+``on``        ``off`` with the GED stream, for ``LOAD_TIME`` (5m): the acceptance run.
+
+``off`` runs before ``on``: ``on`` finds a larger database (the papers added meanwhile),
+which can only make the GED's effect look worse, not better.
+
+Prints, for ``on`` and ``off``: per action the requests, failures, p50/p95 (ms) and the
+CPU ms per request (the filter's figure), the GED's batches and letters/s, errors, the
+ConflictErrors the Zope clients logged (``... Request will be retried``) per 1,000
+requests and by class and path, each process's CPU per request (the part no request
+carries: ZEO I/O thread, the clock's jobs such as the PAdES drain), the machine's load;
+then people's p95 with the GED on vs off and the two-client ratio.  Writes the same
+text and a JSON file to ``bench/results/load-<date>.{txt,json}``.  ``LOAD_CONFLICT_RETRIES``
+overrides the instances' ``max-conflict-retries`` (10 as shipped).  Returns 0 when no
+request failed.
 """
 
 from contextlib import ExitStack
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from datetime import UTC
 from io import BytesIO
 from pathlib import Path
-import csv
+import collections
+import itertools
 import json
+import math
 import os
 import random
 import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 
@@ -40,63 +76,101 @@ HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent / "tests"
 sys.path.insert(0, str(TESTS))  # tests/servers.py: processes started and always stopped
 
+from real_instance import deployer_env  # noqa: E402
 from servers import BIN  # noqa: E402
 from servers import free_port  # noqa: E402
 from servers import run  # noqa: E402
 from servers import zeo_server  # noqa: E402
-from servers import zope_server  # noqa: E402
+from servers import zope_process  # noqa: E402
+import ged_client  # noqa: E402
 
 
 HOST = "127.0.0.1"
 SITE_ID = "ccas"
 PASSWORD = "Mot-de-passe-long-1"
-BENEFICIARIES = 50
-AGENTS = 10
+GED_LOGIN = "ged"
 PHOTO_BYTES = 1_000_000
-#: ``LOAD_CONFLICT_RETRIES``: the clients' ``max-conflict-retries`` (the instance's 10 when unset)
-RETRIES = int(os.environ.get("LOAD_CONFLICT_RETRIES", "10"))
+WSGI_FILTER = HERE / "wsgi"
+CPU_HEADER = "X-Bench-CPU-Us"
+PEOPLE_PREFIX = "beneficiary: "
+TICK = os.sysconf("SC_CLK_TCK")
 
-SETUP = r"""
+
+def setting(name, default):
+    return os.environ.get(name) or default
+
+
+BENEFICIARIES = int(setting("LOAD_BENEFICIARIES", "50"))
+AGENTS = int(setting("LOAD_AGENTS", "10"))
+#: ``LOAD_CONFLICT_RETRIES``: the clients' ``max-conflict-retries`` (the instances' 10 when unset)
+RETRIES = os.environ.get("LOAD_CONFLICT_RETRIES")
+
+POPULATE = r"""
 import json, sys, transaction
-from ccas.vault.scripts.instance import _open_app, CLASSIC_UI_PROFILES
-from zope.component.hooks import setSite
-
-app = _open_app(sys.argv[1])
-from Products.CMFPlone.factory import addPloneSite
+from AccessControl.Implementation import getImplementationName
+from ccas.vault import roles
+from ccas.vault.scripts.instance import opened_app
 from plone import api
-from vaults import active_mandate, consent_as_owner, deposit_as, make_agent, open_vault_as
+from zope.component.hooks import setSite
+from vaults import active_mandate, consent_as_owner, deposit_as, make_agent, make_user
+from vaults import open_vault_as
 
-app.acl_users._doAddUser("admin", "admin", ["Manager"], [])
-site = addPloneSite(
-    app, sys.argv[2], title="CCAS", profile_id="Products.CMFPlone:plone",
-    extension_ids=(*CLASSIC_UI_PROFILES, "ccas.vault:default"),
-    default_language="fr", portal_timezone="Europe/Paris",
-)
-transaction.commit()
-setSite(site)
-people, agents = int(sys.argv[3]), int(sys.argv[4])
-site_path = "/".join(site.getPhysicalPath())
-agent_logins = [f"agent{number:02d}" for number in range(agents)]
-for login in agent_logins:
-    make_agent(login)
-make_agent("accueil")
-beneficiaries = []
-follows = {login: {"login": login, "papers": [], "spaces": []} for login in agent_logins}
-for number in range(people):
-    login = f"usager{number:02d}"
-    vault = consent_as_owner(open_vault_as("accueil", login, last=f"Dupont{number}"))
-    paper = deposit_as(login, vault["partage"], title="Attestation CAF")
-    agent = agent_logins[number % agents]
-    active_mandate(vault, agents=(agent,), scopes=("consult", "deposit"))
-    path = "/".join(paper.getPhysicalPath())
-    beneficiaries.append({"login": login, "paper_uid": paper.UID(), "paper_path": path})
-    follows[agent]["papers"].append(path)
-    follows[agent]["spaces"].append("/".join(vault["partage"].getPhysicalPath()))
-    transaction.commit()
-print("RESULT " + json.dumps({"site": site_path, "beneficiaries": beneficiaries,
-                              "agents": list(follows.values())}))
-app._p_jar.db().close()
+conf, site_id, people, agents, ged_vaults = sys.argv[1], sys.argv[2], *map(int, sys.argv[3:6])
+with opened_app(conf) as app:
+    implementation = getImplementationName()  # Zope configured from zope.conf, as runwsgi
+    site = app[site_id]
+    setSite(site)
+    agent_logins = [f"agent{number:02d}" for number in range(agents)]
+    for login in agent_logins:
+        make_agent(login)
+    make_agent("accueil")
+    make_user("ged", global_roles=[roles.GED_CONNECTOR])
+    beneficiaries, pool = [], []
+    follows = {login: {"login": login, "papers": [], "spaces": []} for login in agent_logins}
+    for number in range(people):
+        login = f"usager{number:02d}"
+        vault = consent_as_owner(open_vault_as(
+            "accueil", login, last=f"Dupont{number}", ged_person_ids=[f"GED-P{number}"],
+            receive_ccas_letters=True,
+        ))
+        paper = deposit_as(login, vault["partage"], title="Attestation CAF")
+        agent = agent_logins[number % agents]
+        active_mandate(vault, agents=(agent,), scopes=("consult", "deposit"))
+        path = "/".join(paper.getPhysicalPath())
+        beneficiaries.append({"login": login, "paper_uid": paper.UID(), "paper_path": path})
+        follows[agent]["papers"].append(path)
+        follows[agent]["spaces"].append("/".join(vault["partage"].getPhysicalPath()))
+        pool.append({"vault": vault.getId(), "ged_person_id": f"GED-P{number}"})
+        transaction.commit()
+    for number in range(ged_vaults):
+        vault = consent_as_owner(open_vault_as(
+            "accueil", f"courrier{number:03d}", last=f"Martin{number}",
+            ged_person_ids=[f"GED-V{number}"], receive_ccas_letters=True,
+        ))
+        pool.append({"vault": vault.getId(), "ged_person_id": f"GED-V{number}"})
+        transaction.commit()
+    print("RESULT " + json.dumps({
+        "site": "/".join(site.getPhysicalPath()), "beneficiaries": beneficiaries,
+        "agents": list(follows.values()), "ged_pool": pool,
+        "security_implementation": implementation,
+    }))
 """
+
+
+# ---------------------------------------------------------------- the shipped instances
+
+
+@dataclass
+class Deployment:
+    """What :func:`population` started: the people's file, the clients and their processes."""
+
+    root: Path
+    people_file: Path
+    urls: list
+    pids: dict  # "client1", ..., "zeo" -> pid
+    logs: list  # the clients' event logs
+    checks: dict  # what was checked of the shipped configuration
+    ged_pool: list = field(default_factory=list)
 
 
 def photo(path, size=PHOTO_BYTES):
@@ -116,20 +190,297 @@ def photo(path, size=PHOTO_BYTES):
 
 
 def pdf(path):
-    sys.path.insert(0, str(TESTS))
     from vaults import pdf_bytes
 
     path.write_bytes(pdf_bytes("Attestation CAF"))
 
 
-def locust(root, people_file, name, beneficiaries, agents, users, run_time):
-    """Run locust headless; ``{action: row}`` of its CSV statistics."""
+def add_cpu_filter(home):
+    """Put the measuring filter just before Zope in the generated ``zope.ini``."""
+    ini = home / "etc" / "zope.ini"
+    text = ini.read_text()
+    text, found = re.subn(r"(\n    translogger\n)(    zope\n)", r"\1    benchcpu\n\2", text)
+    if found != 1:
+        raise RuntimeError(f"{ini}: the pipeline is not the one ccas-vault-instance writes")
+    ini.write_text(text + "\n[filter:benchcpu]\nuse = call:cpu_filter:filter_factory\n")
+
+
+def shipped_checks(homes, implementation):
+    """What makes these instances the shipped configuration; raises when one is not."""
+    checks = {"security_implementation_at_runtime": implementation}
+    for home in homes:
+        conf = (home / "etc" / "zope.conf").read_text()
+        zcml = (home / "etc" / "site.zcml").read_text()
+        checks[home.name] = {
+            "zope.conf C security": bool(
+                re.search(r"^security-policy-implementation C$", conf, re.M)
+            ),
+            "site.zcml zope2.Public -> zope2.View": (
+                '<meta:redefinePermission from="zope2.Public" to="zope2.View" />' in zcml
+            ),
+            "ZEO client": "<ccasclientstorage>" in conf,
+            "max-conflict-retries": int(re.search(r"^max-conflict-retries (\d+)$", conf, re.M)[1]),
+        }
+    bad = [
+        (name, key)
+        for name, found in checks.items()
+        if isinstance(found, dict)
+        for key, value in found.items()
+        if value is False
+    ]
+    if implementation != "C" or bad:
+        raise RuntimeError(f"not the shipped configuration: {implementation}, {bad}")
+    return checks
+
+
+def process_env(pid):
+    """The names in a running process's environment."""
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return {item.split(b"=", 1)[0].decode() for item in raw if item}
+
+
+def population(stack, root, clients=2, beneficiaries=BENEFICIARIES, agents=AGENTS, ged_vaults=0):
+    """Write the instances with ``ccas-vault-instance``, start ZEO and ``clients`` Zope
+    clients under ``root``, create the site and its people; return a :class:`Deployment`."""
+    root = Path(root)
+    data = root / "data"
+    tool = str(BIN / "ccas-vault-instance")
+    env = deployer_env()
+    zeo_port = free_port()
+    address = f"{HOST}:{zeo_port}"
+    run(tool, "zeo", str(root / "zeo"), "--data", str(data), "--address", address, env=env)
+    homes = []
+    for number in range(1, clients + 1):
+        name, port = f"client{number}", free_port()
+        clock = "60" if number == 1 else "0"  # as make start-zeo: only client 1 runs the clock
+        init = ["--port", str(port), "--zeo-address", address, "--clock-interval", clock]
+        run(tool, "init", str(root / name), "--data", str(data), "--host", HOST, *init, env=env)
+        homes.append((root / name, port))
+    setup_home = root / "setup"
+    run(tool, "init", str(setup_home), "--data", str(data), "--zeo-address", address,
+        "--clock-interval", "0", env=env)  # fmt: skip
+    for home in [setup_home, *(home for home, _port in homes)]:
+        if RETRIES:
+            conf = home / "etc" / "zope.conf"
+            conf.write_text(
+                re.sub(
+                    r"^max-conflict-retries \d+$",
+                    f"max-conflict-retries {int(RETRIES)}",
+                    conf.read_text(),
+                    flags=re.M,
+                )
+            )
+    for home, _port in homes:
+        add_cpu_filter(home)
+    zeo = stack.enter_context(
+        zeo_server(root / "zeo" / "etc" / "zeo.conf", zeo_port, env=env, inherit=False)
+    )
+    run(tool, "site", str(setup_home), "--site-id", SITE_ID, env=env)
+    script = root / "populate.py"
+    script.write_text(POPULATE)
+    result = run(
+        str(BIN / "python"),
+        str(script),
+        str(setup_home / "etc" / "zope.conf"),
+        SITE_ID,
+        str(beneficiaries),
+        str(agents),
+        str(ged_vaults),
+        env=deployer_env(PYTHONPATH=str(TESTS)),
+        cwd=root,
+    )
+    (line,) = [x for x in result.stdout.splitlines() if x.startswith("RESULT ")]
+    people = json.loads(line[len("RESULT ") :])
+    checks = shipped_checks(
+        [setup_home, *(home for home, _port in homes)], people.pop("security_implementation")
+    )
+    client_env = deployer_env(PYTHONPATH=str(WSGI_FILTER))
+    urls, pids = [], {"zeo": zeo.pid}
+    for home, port in homes:
+        proc, url, _logs = stack.enter_context(
+            zope_process(home, port, env=client_env, host=HOST, inherit=False)
+        )
+        leaked = sorted(
+            name
+            for name in process_env(proc.pid)
+            if name.startswith(("CCAS_VAULT_KEY_DIR", "ZOPETESTCASE", "zope_i18n_"))
+        )
+        if leaked:
+            raise RuntimeError(f"{home.name} inherited test settings: {leaked}")
+        urls.append(url)
+        pids[home.name] = proc.pid
+    checks["clients without test settings"] = True
+    photo(root / "photo.jpg")
+    pdf(root / "paper.pdf")
+    pool = people.pop("ged_pool")
+    people.update(
+        clients=urls,
+        password=PASSWORD,
+        photo=str(root / "photo.jpg"),
+        pdf=str(root / "paper.pdf"),
+    )
+    people_file = root / "people.json"
+    people_file.write_text(json.dumps(people))
+    logs = [home / "var" / "log" / "event.log" for home, _port in homes]
+    return Deployment(root, people_file, urls, pids, logs, checks, pool)
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def seconds(duration):
+    """``"5m"``, ``"30s"``, ``"1h"``, ``"90"`` -> seconds."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([smh]?)", duration.strip())
+    if not match:
+        raise ValueError(f"not a duration: {duration!r}")
+    return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of a running process (``/proc/<pid>/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def percentile(values, share):
+    """The nearest-rank percentile (``share`` in 0-100) of ``values``; ``None`` if empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(share / 100 * len(ordered)) - 1)]
+
+
+CONFLICT = re.compile(r"ConflictError at (\S+): .*?class ([\w.]+)")
+
+
+def conflicts_since(logs, offsets):
+    """ConflictErrors the clients logged after ``offsets`` (bytes), by (class, path)."""
+    found = collections.Counter()
+    for log, offset in zip(logs, offsets, strict=True):
+        if not log.exists():
+            continue
+        with log.open("rb") as stream:
+            stream.seek(offset)
+            text = stream.read().decode("utf-8", errors="replace")
+        for line in text.splitlines():
+            match = CONFLICT.search(line)
+            if match:
+                path = re.sub(r"/(c|d|m)-[0-9a-f]+", r"/\1-…", match.group(1))
+                path = re.sub(r"/@ged-letters/.*", "/@ged-letters/…", path)
+                found[(match.group(2), path)] += 1
+    return found
+
+
+@dataclass
+class GedPlan:
+    letters: int = 500  # per round
+    every: float = 60.0  # seconds between two rounds' starts
+    batch: int = 100
+
+
+class GedStream(threading.Thread):
+    """The GED: a round of ``plan.letters`` letters every ``plan.every`` seconds until
+    ``duration`` is over, each batch sent again whole until answered (tests/ged_client.py)."""
+
+    def __init__(self, url, pool, plan, duration, tag):
+        super().__init__(daemon=True)
+        self.url, self.plan, self.duration = url, plan, duration
+        rounds = max(1, math.ceil(duration / plan.every))
+        self.rounds = []
+        for number in range(rounds):
+            chunk = []
+            for index in range(plan.letters):
+                person = pool[(number * plan.letters + index) % len(pool)]
+                key = "vault" if index % 2 else "ged_person_id"
+                reference = f"{tag}-{number:02d}-{index:04d}"
+                chunk.append(ged_client.letter(reference, {key: person[key]}))
+            self.rounds.append(chunk)
+        self.batches = []  # (round, seconds, letters, CPU ms of the answered attempt, statuses)
+        self.cpu_ms = []  # CPU ms of every attempt's answer (replays included)
+        self.report = ged_client.Report(sent=rounds * plan.letters)
+        self.error = None
+        self.late = 0.0
+
+    def run(self):
+        began = time.monotonic()
+        try:
+            with ged_client.requests.Session() as session:
+                session.auth = (GED_LOGIN, PASSWORD)
+                session.hooks["response"].append(self._seen)
+                for number, chunk in enumerate(self.rounds):
+                    start = began + number * self.plan.every
+                    self.late = max(self.late, time.monotonic() - start)
+                    time.sleep(max(0.0, start - time.monotonic()))
+                    for first in range(0, len(chunk), self.plan.batch):
+                        letters = chunk[first : first + self.plan.batch]
+                        sent = time.monotonic()
+                        attempts = len(self.report.attempts)
+                        answer = ged_client.send_batch(
+                            session, self.url, letters, len(self.batches), self.report
+                        )
+                        for item in answer["results"]:
+                            self.report.answers[item["ged_reference"]] = (
+                                item["status"],
+                                item["body"],
+                            )
+                        self.batches.append(
+                            {
+                                "round": number,
+                                "seconds": round(time.monotonic() - sent, 3),
+                                "letters": len(letters),
+                                "attempts": len(self.report.attempts) - attempts,
+                                "statuses": dict(
+                                    collections.Counter(str(i["status"]) for i in answer["results"])
+                                ),
+                            }
+                        )
+        except Exception as error:  # reported as the phase's errors
+            self.error = f"{type(error).__name__}: {error}"[:500]
+
+    def _seen(self, response, *args, **kwargs):
+        spent = response.headers.get(CPU_HEADER)
+        if spent and spent.isdigit():
+            self.cpu_ms.append(int(spent) / 1000)
+
+    def summary(self):
+        times = [batch["seconds"] for batch in self.batches]
+        letters = sum(batch["letters"] for batch in self.batches)
+        delivered = self.report.delivered
+        return {
+            "rounds": len(self.rounds),
+            "letters_sent": letters,
+            "delivered": len(delivered),
+            "delivered_now": len(self.report.delivered_now),
+            "already_delivered": len(self.report.already_delivered),
+            "not_delivered": letters - len(delivered),
+            "batches": len(self.batches),
+            "attempts": len(self.report.attempts),
+            "resent": self.report.resent_batches,
+            "batch_p50_s": percentile(times, 50),
+            "batch_p95_s": percentile(times, 95),
+            "letters_per_s_in_batches": round(letters / sum(times), 1) if times else None,
+            "cpu_ms_per_letter": round(sum(self.cpu_ms) / letters, 1) if letters else None,
+            "latest_round_start_s": round(self.late, 1),
+            "error": self.error,
+        }
+
+
+def locust(
+    deployment, name, beneficiaries, agents, run_time, client_urls=None, wait="1,4", spawn=10
+):
+    """Run locust headless; ``({action: {"times": [ms], "failures": n, "cpu": [µs]}},
+    failures text, seconds)``."""
+    root = deployment.root
     prefix = root / name
+    measures = root / f"{name}-requests.json"
     env = {
         **os.environ,
-        "LOAD_PEOPLE": str(people_file),
+        "LOAD_PEOPLE": str(deployment.people_file),
         "LOAD_BENEFICIARIES": str(beneficiaries),
         "LOAD_AGENTS": str(agents),
+        "LOAD_CLIENT_URLS": ",".join(client_urls or deployment.urls),
+        "LOAD_WAIT": wait,
+        "LOAD_MEASURES_FILE": str(measures),
     }
     args = [
         str(BIN / "locust"),
@@ -137,9 +488,9 @@ def locust(root, people_file, name, beneficiaries, agents, users, run_time):
         str(HERE / "load_locustfile.py"),
         "--headless",
         "--users",
-        str(users),
+        str(beneficiaries + agents),
         "--spawn-rate",
-        "10",
+        str(spawn),
         "--run-time",
         run_time,
         "--stop-timeout",
@@ -150,154 +501,315 @@ def locust(root, people_file, name, beneficiaries, agents, users, run_time):
         "--loglevel",
         "WARNING",
     ]
-    subprocess.run(args, env=env, cwd=root, check=False, timeout=3600)
-    with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as stream:
-        rows = {row["Name"]: row for row in csv.DictReader(stream)}
+    began = time.monotonic()
+    subprocess.run(args, env=env, cwd=root, check=False, timeout=3600, capture_output=True)
+    elapsed = time.monotonic() - began
     failures = Path(f"{prefix}_failures.csv")
-    return rows, failures.read_text(encoding="utf-8") if failures.exists() else ""
+    requests = json.loads(measures.read_text(encoding="utf-8")) if measures.exists() else {}
+    return requests, failures.read_text(encoding="utf-8") if failures.exists() else "", elapsed
 
 
-def report(baseline, load, wall, load_time):
-    """The lines printed and written to ``bench/results``."""
-    lines = [
-        f"{'action':34} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} "
-        f"{'p50 1 user':>10} {'ratio':>6}"
-    ]
-    for name, row in sorted(load.items()):
-        if name == "Aggregated":
-            continue
-        base = baseline.get(name, {}).get("50%")
-        ratio = f"{float(row['50%']) / float(base):6.1f}" if base and float(base) else "     -"
-        lines.append(
-            f"{name:34} {row['Request Count']:>8} {row['Failure Count']:>6} {row['50%']:>7} "
-            f"{row['95%']:>7} {base or '-':>10} {ratio}"
+def run_phase(
+    deployment, name, beneficiaries, agents, run_time, client_urls=None, wait="1,4", ged=None
+):
+    """One locust run (with the GED stream when ``ged`` is a :class:`GedPlan`), measured:
+    per action, CPU of each process, conflicts, errors, machine load; a dict."""
+    offsets = [log.stat().st_size if log.exists() else 0 for log in deployment.logs]
+    cpu_before = {proc: cpu_seconds(pid) for proc, pid in deployment.pids.items()}
+    load_before = os.getloadavg()
+    stream = None
+    if ged is not None:
+        stream = GedStream(
+            f"{deployment.urls[0]}/{SITE_ID}",
+            deployment.ged_pool,
+            ged,
+            seconds(run_time),
+            tag=name.upper(),
         )
-    total = load["Aggregated"]
-    requests, failed = int(total["Request Count"]), int(total["Failure Count"])
-    rate = failed / requests if requests else 1.0
-    lines.append(
-        f"{'all':34} {requests:>8} {failed:>6} {total['50%']:>7} {total['95%']:>7} "
-        f"{baseline['Aggregated']['50%']:>10}"
+    began = time.monotonic()
+    if stream is not None:
+        stream.start()
+    spawn = max(10, beneficiaries + agents) if wait == "0,0" else 10
+    requests, failures, elapsed = locust(
+        deployment, name, beneficiaries, agents, run_time, client_urls, wait, spawn
     )
-    lines.append(
-        f"load: {BENEFICIARIES} beneficiaries + {AGENTS} agents for {load_time} on 2 Zope "
-        f"clients (ZEO, max-conflict-retries {RETRIES}), "
-        f"{float(total['Requests/s']):.1f} requests/s, error rate "
-        f"{100 * rate:.2f} % ({failed} of {requests}; goal 0); {os.cpu_count()} CPUs; "
-        f"wall {wall:.0f} s"
-    )
-    return lines, failed
+    if stream is not None:
+        stream.join(timeout=900)
+    wall = time.monotonic() - began
+    cpu = {proc: cpu_seconds(pid) - cpu_before[proc] for proc, pid in deployment.pids.items()}
+    conflicts = conflicts_since(deployment.logs, offsets)
+    actions = {}
+    for action, found in sorted(requests.items()):
+        times, spent = found["times"], found["cpu"]
+        actions[action] = {
+            "requests": len(times),
+            "failures": found["failures"],
+            "p50_ms": percentile(times, 50),
+            "p95_ms": percentile(times, 95),
+            "cpu_ms": round(sum(spent) / len(spent) / 1000, 1) if spent else None,
+        }
+    every = [t for found in requests.values() for t in found["times"]]
+    people = [
+        t for action, found in requests.items() if action.startswith(PEOPLE_PREFIX)
+        for t in found["times"]
+    ]  # fmt: skip
+    total = len(every)
+    ged_summary = stream.summary() if stream is not None else None
+    ged_attempts = ged_summary["attempts"] if ged_summary else 0
+    served = total + ged_attempts
+    request_cpu = sum(sum(found["cpu"]) for found in requests.values()) / 1e6
+    request_cpu += sum(stream.cpu_ms) / 1000 if stream is not None else 0
+    clients_cpu = sum(value for proc, value in cpu.items() if proc != "zeo")
+    failed = sum(found["failures"] for found in requests.values())
+    errors = failed
+    if ged_summary:
+        errors += ged_summary["not_delivered"] + (1 if ged_summary["error"] else 0)
+    return {
+        "name": name,
+        "run_time": run_time,
+        "locust_seconds": round(elapsed, 1),
+        "wall_seconds": round(wall, 1),
+        "users": {"beneficiaries": beneficiaries, "agents": agents, "wait_s": wait},
+        "clients": len(client_urls or deployment.urls),
+        "actions": actions,
+        "requests": total,
+        "requests_per_s": round(total / elapsed, 2) if elapsed else None,
+        "p50_ms": percentile(every, 50),
+        "p95_ms": percentile(every, 95),
+        "people_p50_ms": percentile(people, 50),
+        "people_p95_ms": percentile(people, 95),
+        "failed_requests": failed,
+        "errors": errors,
+        "failures_text": failures.strip().splitlines()[1:21],
+        "ged": ged_summary,
+        "conflicts": sum(conflicts.values()),
+        "conflicts_per_1000": round(1000 * sum(conflicts.values()) / served, 2) if served else None,
+        "conflicts_by_class_path": [
+            [count, kind, path] for (kind, path), count in conflicts.most_common(12)
+        ],
+        "process_cpu_s": {proc: round(value, 1) for proc, value in cpu.items()},
+        "clients_cpu_ms_per_request": round(1000 * clients_cpu / served, 1) if served else None,
+        "zeo_cpu_ms_per_request": round(1000 * cpu["zeo"] / served, 1) if served else None,
+        "cpu_outside_requests_s": round(clients_cpu - request_cpu, 1),
+        "loadavg_before": [round(x, 2) for x in load_before],
+        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
-def population(stack, root, clients=2, beneficiaries=BENEFICIARIES, agents=AGENTS):
-    """Start ZEO and ``clients`` Zope clients under ``root``, create the site and its people;
-    return the path of the JSON file the locust users read."""
-    from ccas.vault.scripts.instance import write_instance
-    from ccas.vault.scripts.instance import write_zeo
+def at_p95(points, target):
+    """Requests/s at p95 = ``target`` ms on a curve of steps ``[(p95, rps)]`` (users rising):
+    interpolated between the two steps around it; ``(rps, "<=")`` when even the first
+    step's p95 is above it, ``(rps, ">=")`` when no step reaches it."""
+    if not points:
+        return None, "?"
+    if points[0][0] >= target:
+        return points[0][1], "<="
+    for (p_low, r_low), (p_high, r_high) in itertools.pairwise(points):
+        if p_high >= target:
+            share = (target - p_low) / (p_high - p_low) if p_high != p_low else 1.0
+            return r_low + share * (r_high - r_low), "="
+    return points[-1][1], ">="
 
-    data = root / "data"
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")]))}
-    zeo_port = free_port()
-    address = f"{HOST}:{zeo_port}"
-    conf = write_zeo(root / "zeo", address, data=data)
-    stack.enter_context(zeo_server(conf, zeo_port, env=env))
-    homes = []
-    for name in [f"client{number}" for number in range(clients)] + ["setup"]:
-        port = free_port()
-        write_instance(root / name, data=data, host=HOST, port=port, threads=4, zeo_address=address)
-        conf_file = root / name / "etc" / "zope.conf"
-        conf_file.write_text(
-            re.sub(
-                r"^max-conflict-retries \d+$",
-                f"max-conflict-retries {RETRIES}",
-                conf_file.read_text(),
-                flags=re.MULTILINE,
+
+def capacity(deployment, steps, step_time):
+    """The same mix, no think time, on ONE client then on TWO, users rising; the steps."""
+    curves = {}
+    for clients in (1, 2):
+        points = []
+        for users in steps:
+            total = users * clients
+            agents = max(1, round(total / 6))
+            phase = run_phase(
+                deployment,
+                f"capacity-{clients}c-{total}u",
+                total - agents,
+                agents,
+                step_time,
+                client_urls=deployment.urls[:clients],
+                wait="0,0",
             )
-        )
-        homes.append((root / name, port))
-    script = root / "setup.py"
-    script.write_text(SETUP)
-    result = run(
-        str(BIN / "python"),
-        str(script),
-        str(homes[-1][0] / "etc" / "zope.conf"),
-        SITE_ID,
-        str(beneficiaries),
-        str(agents),
-        env={**os.environ, **env},
-        cwd=root,
-    )
-    (line,) = [x for x in result.stdout.splitlines() if x.startswith("RESULT ")]
-    people = json.loads(line[len("RESULT ") :])
-    urls = [
-        stack.enter_context(zope_server(home, port, env=env, host=HOST))
-        for home, port in homes[:-1]
+            points.append(phase)
+            print(
+                f"  capacity: {clients} client(s), {total} users: {phase['requests_per_s']} "
+                f"requests/s, p95 {phase['p95_ms']} ms, errors {phase['errors']}",
+                flush=True,
+            )
+        curves[clients] = points
+    return curves
+
+
+# ---------------------------------------------------------------- the report
+
+
+def phase_lines(phase, baseline=None):
+    lines = [
+        f"== {phase['name']}: {phase['users']['beneficiaries']} people + "
+        f"{phase['users']['agents']} agents, {phase['run_time']}, {phase['clients']} Zope "
+        f"client(s), think time {phase['users']['wait_s']} s"
+        + (", GED stream on" if phase["ged"] else ", GED stream off"),
+        f"{'action':34} {'requests':>8} {'failed':>6} {'p50 ms':>7} {'p95 ms':>7} "
+        f"{'CPU ms':>7} {'p50 1 user':>10}",
     ]
-    photo(root / "photo.jpg")
-    pdf(root / "paper.pdf")
-    people.update(
-        clients=urls,
-        password=PASSWORD,
-        photo=str(root / "photo.jpg"),
-        pdf=str(root / "paper.pdf"),
+    for action, row in phase["actions"].items():
+        base = (baseline or {}).get("actions", {}).get(action, {}).get("p50_ms")
+        lines.append(
+            f"{action:34} {row['requests']:>8} {row['failures']:>6} {row['p50_ms']!s:>7} "
+            f"{row['p95_ms']!s:>7} {row['cpu_ms']!s:>7} {base if base is not None else '-':>10}"
+        )
+    lines.append(
+        f"{'all':34} {phase['requests']:>8} {phase['failed_requests']:>6} {phase['p50_ms']!s:>7} "
+        f"{phase['p95_ms']!s:>7}"
     )
-    people_file = root / "people.json"
-    people_file.write_text(json.dumps(people))
-    return people_file
-
-
-def conflict_summary(root):
-    """The ConflictErrors the Zope clients logged (retried by the publisher or not), by class
-    and address: ``["conflicts: N", "  count  class  path"]``."""
-    import collections
-    import re
-
-    found = collections.Counter()
-    pattern = re.compile(r"ConflictError at (\S+): .*?class ([\w.]+)")
-    for log in root.glob("client*/var/log/*.log"):
-        for line in log.read_text(errors="replace").splitlines():
-            match = pattern.search(line)
-            if match:
-                path = re.sub(r"/(c|d|m)-[0-9a-f]+", r"/\1-…", match.group(1))
-                found[(match.group(2), path)] += 1
-    lines = [f"conflicts logged by the Zope clients: {sum(found.values())}"]
-    for (kind, path), count in found.most_common(12):
-        lines.append(f"  {count:5d}  {kind}  {path}")
+    lines.append(
+        f"people's pages (all their actions): p50 {phase['people_p50_ms']} ms, "
+        f"p95 {phase['people_p95_ms']} ms"
+    )
+    ged = phase["ged"]
+    if ged:
+        lines.append(
+            f"GED: {ged['letters_sent']} letters in {ged['batches']} batches "
+            f"({ged['rounds']} rounds), delivered {ged['delivered']} "
+            f"({ged['already_delivered']} on a repeat), {ged['resent']} batches sent again; "
+            f"batch p50 {ged['batch_p50_s']} s, p95 {ged['batch_p95_s']} s, "
+            f"{ged['letters_per_s_in_batches']} letters/s while sending, "
+            f"CPU {ged['cpu_ms_per_letter']} ms/letter; latest round start "
+            f"{ged['latest_round_start_s']} s late"
+            + (f"; ERROR {ged['error']}" if ged["error"] else "")
+        )
+    cpu = ", ".join(f"{proc} {value} s" for proc, value in phase["process_cpu_s"].items())
+    lines.append(
+        f"{phase['requests_per_s']} requests/s; errors {phase['errors']}; conflicts "
+        f"{phase['conflicts']} = {phase['conflicts_per_1000']} per 1,000 requests"
+    )
+    lines.append(
+        f"CPU: {cpu}; Zope clients {phase['clients_cpu_ms_per_request']} ms/request "
+        f"(of which outside any request: {phase['cpu_outside_requests_s']} s), ZEO "
+        f"{phase['zeo_cpu_ms_per_request']} ms/request; load average "
+        f"{phase['loadavg_before'][0]} -> {phase['loadavg_after'][0]}"
+    )
+    for count, kind, path in phase["conflicts_by_class_path"]:
+        lines.append(f"  {count:5d} conflicts  {kind}  {path}")
+    if phase["failures_text"]:
+        lines += ["  failures (locust):", *(f"  {x}" for x in phase["failures_text"])]
     return lines
 
 
 def main():
-    load_time = os.environ.get("LOAD_TIME", "5m")
-    baseline_time = os.environ.get("LOAD_BASELINE_TIME", "30s")
+    load_time = setting("LOAD_TIME", "5m")
+    off_time = setting("LOAD_OFF_TIME", load_time)
+    baseline_time = setting("LOAD_BASELINE_TIME", "20s")
+    warmup_time = setting("LOAD_WARMUP_TIME", "20s")
+    phases = setting("LOAD_PHASES", "baseline,off,capacity,on").split(",")
+    plan = GedPlan(
+        letters=int(setting("LOAD_GED_LETTERS", "500")),
+        every=float(setting("LOAD_GED_EVERY", "60")),
+        batch=int(setting("LOAD_GED_BATCH", "100")),
+    )
+    ged_vaults = int(setting("LOAD_GED_VAULTS", "50"))
+    steps = [int(x) for x in setting("LOAD_CAPACITY_USERS", "4,8,16").split(",")]
+    step_time = setting("LOAD_CAPACITY_STEP", "30s")
+    results = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, ExitStack() as stack:
         root = Path(tmp)
         began = time.perf_counter()
-        people_file = population(stack, root)
+        deployment = population(stack, root, 2, BENEFICIARIES, AGENTS, ged_vaults)
+        results["shipped_configuration"] = deployment.checks
+        results["setup_seconds"] = round(time.perf_counter() - began)
         print(
-            f"ZEO server and 2 Zope clients up, {BENEFICIARIES} vaults and {AGENTS} agents "
-            f"({time.perf_counter() - began:.0f} s); photo "
-            f"{(root / 'photo.jpg').stat().st_size} bytes",
+            f"ZEO server and 2 Zope clients up (ccas-vault-instance, security "
+            f"{deployment.checks['security_implementation_at_runtime']}), {BENEFICIARIES} "
+            f"people, {AGENTS} agents, {ged_vaults} more vaults for the GED "
+            f"({results['setup_seconds']} s)",
             flush=True,
         )
-        baseline, _ = locust(root, people_file, "baseline", 1, 1, 2, baseline_time)
-        print(f"baseline (1 beneficiary + 1 agent, {baseline_time}) done", flush=True)
-        began = time.perf_counter()
-        load, failures = locust(
-            root, people_file, "load", BENEFICIARIES, AGENTS, BENEFICIARIES + AGENTS, load_time
+        if warmup_time != "0":  # templates compiled, caches filled: not reported
+            run_phase(deployment, "warmup", BENEFICIARIES, AGENTS, warmup_time)
+            print(f"warm-up ({warmup_time}) done", flush=True)
+        if "baseline" in phases:
+            results["baseline"] = run_phase(deployment, "baseline", 1, 1, baseline_time)
+            print(f"baseline (1 person + 1 agent, {baseline_time}) done", flush=True)
+        if "off" in phases:
+            results["off"] = run_phase(deployment, "off", BENEFICIARIES, AGENTS, off_time)
+            print(f"GED off ({off_time}) done", flush=True)
+        if "capacity" in phases:
+            results["capacity"] = capacity(deployment, steps, step_time)
+        if "on" in phases:
+            results["on"] = run_phase(deployment, "on", BENEFICIARIES, AGENTS, load_time, ged=plan)
+            print(f"GED on ({load_time}) done", flush=True)
+    results["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"bench_load {results['started']}: shipped configuration (ccas-vault-instance init "
+        f"--zeo-address, generated site.zcml, security "
+        f"{deployment.checks['security_implementation_at_runtime']}, max-conflict-retries "
+        f"{deployment.checks['client1']['max-conflict-retries']}), ZEO + 2 Zope clients x 4 "
+        f"threads, {os.cpu_count()} CPUs; GED: {plan.letters} letters every {plan.every:g} s "
+        f"by {plan.batch} to client 1, over {BENEFICIARIES} + {ged_vaults} vaults"
+    ]
+    baseline = results.get("baseline")
+    for name in ("on", "off"):
+        if name in results:
+            lines += phase_lines(results[name], baseline)
+    if "on" in results and "off" in results:
+        on, off = results["on"], results["off"]
+        ratio = on["people_p95_ms"] / off["people_p95_ms"] if off["people_p95_ms"] else None
+        worst = max(
+            (
+                (row["p95_ms"] / off["actions"][action]["p95_ms"], action)
+                for action, row in on["actions"].items()
+                if action.startswith(PEOPLE_PREFIX) and off["actions"].get(action, {}).get("p95_ms")
+            ),
+            default=(None, None),
         )
-        wall = time.perf_counter() - began
-        conflicts = conflict_summary(root)
-    lines, failed = report(baseline, load, wall, load_time)
-    lines += conflicts
-    if failures.strip().count("\n"):
-        lines += ["failures (locust):", *failures.strip().splitlines()[:20]]
+        results["ged_on_off_people_p95_ratio"] = round(ratio, 2) if ratio else None
+        lines.append(
+            f"== GED on vs off: people's p95 {on['people_p95_ms']} / {off['people_p95_ms']} ms "
+            f"= {results['ged_on_off_people_p95_ratio']} (goal <= 1.5); worst action "
+            f"{worst[1]} {worst[0] and round(worst[0], 2)}"
+        )
+    if "capacity" in results:
+        curves = results["capacity"]
+        one = [(p["p95_ms"], p["requests_per_s"]) for p in curves[1]]
+        two = [(p["p95_ms"], p["requests_per_s"]) for p in curves[2]]
+        target = float(os.environ.get("LOAD_CAPACITY_P95") or one[len(one) // 2][0])
+        (rps1, how1), (rps2, how2) = at_p95(one, target), at_p95(two, target)
+        ratio = rps2 / rps1 if rps1 else None
+        results["two_client_ratio"] = {
+            "p95_ms": target,
+            "one_client_rps": rps1 and round(rps1, 2),
+            "one_client_bound": how1,
+            "two_clients_rps": rps2 and round(rps2, 2),
+            "two_clients_bound": how2,
+            "ratio": ratio and round(ratio, 2),
+        }
+        lines.append(
+            f"== scale-out (same mix, no think time, {step_time} steps of {steps} users per "
+            f"client):"
+        )
+        for clients, points in curves.items():
+            lines.append(
+                f"  {clients} client(s): "
+                + "; ".join(
+                    f"{p['users']['beneficiaries'] + p['users']['agents']} users "
+                    f"{p['requests_per_s']} req/s p95 {p['p95_ms']} ms "
+                    f"({p['conflicts_per_1000']} conflicts/1000, {p['errors']} errors)"
+                    for p in points
+                )
+            )
+        lines.append(
+            f"  at p95 {target:.0f} ms: one client {how1} {rps1 and round(rps1, 2)} req/s, two "
+            f"clients {how2} {rps2 and round(rps2, 2)} req/s: ratio {ratio and round(ratio, 2)} "
+            f"(goal >= 1.6)"
+        )
+    lines.append(f"machine at the end: {results['uptime']}")
     text = "\n".join(lines)
     print(text)
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
-    (results / f"load-{stamp}.txt").write_text(text + "\n", encoding="utf-8")
-    print(f"written to bench/results/load-{stamp}.txt")
+    (out / f"load-{stamp}.txt").write_text(text + "\n", encoding="utf-8")
+    (out / f"load-{stamp}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    print(f"written to bench/results/load-{stamp}.txt and .json")
+    failed = sum(results[name]["errors"] for name in ("baseline", "off", "on") if name in results)
     return 0 if failed == 0 else 1
 
 

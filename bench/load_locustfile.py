@@ -4,15 +4,26 @@
 clients' URLs, the beneficiaries (login, paper UID and path) and the agents (login, the
 papers they may preview, the spaces they may deposit in), and the 1 MB photo.
 ``LOAD_BENEFICIARIES`` / ``LOAD_AGENTS`` set how many of each run (``fixed_count``).
-Each user talks to one of the two clients (alternately), like behind a load balancer
-with sticky sessions.  An answer other than the expected status is a failure.
+Each user talks to one of the clients of ``LOAD_CLIENT_URLS`` (comma-separated; default:
+all of the JSON file's), alternately, like behind a load balancer with sticky sessions.
+``LOAD_WAIT`` is the think time between two tasks, ``"min,max"`` seconds (default
+``1,4``; ``0,0`` for the capacity steps).  An answer other than the expected status
+is a failure.
+
+When ``LOAD_MEASURES_FILE`` is set, every request's response time (ms), whether it
+failed, and the ``X-Bench-CPU-Us`` header the benchmark's WSGI filter adds to each answer
+(the server thread's CPU for that request, replays included) are kept by action and
+written there as JSON when locust quits (the benchmark pools them: percentiles of all
+the people's pages, CPU per action).
 """
 
 from locust import between
+from locust import events
 from locust import HttpUser
 from locust import task
 from pathlib import Path
 import base64
+import collections
 import itertools
 import json
 import os
@@ -27,7 +38,29 @@ SITE = PEOPLE["site"]
 TOKEN = re.compile(r'name="_authenticator" value="([^"]+)"')
 _beneficiaries = itertools.cycle(PEOPLE["beneficiaries"])
 _agents = itertools.cycle(PEOPLE["agents"])
-_clients = itertools.cycle(PEOPLE["clients"])
+CLIENTS = [url for url in os.environ.get("LOAD_CLIENT_URLS", "").split(",") if url]
+_clients = itertools.cycle(CLIENTS or PEOPLE["clients"])
+WAIT = [float(x) for x in os.environ.get("LOAD_WAIT", "1,4").split(",")]
+CPU_HEADER = "X-Bench-CPU-Us"
+_measures = collections.defaultdict(lambda: {"times": [], "failures": 0, "cpu": []})
+
+
+@events.request.add_listener
+def _measure(name, response_time, response=None, exception=None, **_kwargs):
+    found = _measures[name]
+    found["times"].append(round(response_time, 1))
+    found["failures"] += exception is not None
+    headers = getattr(response, "headers", None) or {}
+    spent = headers.get(CPU_HEADER)
+    if spent is not None and spent.isdigit():
+        found["cpu"].append(int(spent))
+
+
+@events.quitting.add_listener
+def _write_measures(**_kwargs):
+    target = os.environ.get("LOAD_MEASURES_FILE")
+    if target:
+        Path(target).write_text(json.dumps(_measures), encoding="utf-8")
 
 
 def expect(response, *statuses):
@@ -46,7 +79,7 @@ class Beneficiary(HttpUser):
     """A person on the public skin ``/mon-coffre``: log in, list, add a photo, share, preview."""
 
     fixed_count = int(os.environ.get("LOAD_BENEFICIARIES", "50"))
-    wait_time = between(1, 4)
+    wait_time = between(*WAIT)
     host = PEOPLE["clients"][0]
 
     def on_start(self):
@@ -134,7 +167,7 @@ class Agent(HttpUser):
     """A CCAS agent (HTTP Basic): "mes accompagnements", preview a shared paper, deposit."""
 
     fixed_count = int(os.environ.get("LOAD_AGENTS", "10"))
-    wait_time = between(1, 4)
+    wait_time = between(*WAIT)
     host = PEOPLE["clients"][0]
 
     def on_start(self):
