@@ -66,7 +66,7 @@ def test_the_son_accepts_and_gets_the_shared_papers_only(vault):
     assert not can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
     with acting_as("fils"):
         assert mandates.invited_mandate(code).getId() == mandate.getId()
-        mandates.accept_invitation(code)
+        mandates.accept_invitation(code, agreed=True)
     assert api.content.get_state(mandate) == "active"
     assert mandate.agents == ["fils"]
     assert mandates.invited_mandate(code) is None, "the link serves once"
@@ -90,7 +90,7 @@ def test_the_son_accepts_and_gets_the_shared_papers_only(vault):
 def test_the_mother_stops_it_and_access_ends_at_once(vault):
     mandate, code = name_son(vault)
     with acting_as("fils"):
-        mandates.accept_invitation(code)
+        mandates.accept_invitation(code, agreed=True)
     with acting_as("jdupont"):
         mandates.revoke(mandate)
     assert not can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
@@ -102,7 +102,7 @@ def test_the_mother_stops_it_and_access_ends_at_once(vault):
 def test_the_clock_ends_it(vault, frozen):
     mandate, code = name_son(vault, months=1)
     with acting_as("fils"):
-        mandates.accept_invitation(code)
+        mandates.accept_invitation(code, agreed=True)
     frozen(datetime(2026, 12, 23, 23, 59, 59))
     assert can("fils", permissions.VIEW_PREVIEW, shared_paper(vault))
     frozen(datetime(2026, 12, 24, 0, 0, 0))
@@ -154,10 +154,13 @@ def test_a_work_account_or_the_person_cannot_accept(vault):
     _mandate, code = name_son(vault)
     for login, why in (("accueil", "staff_account"), ("jdupont", "own_vault")):
         with acting_as(login), pytest.raises(VaultError) as refused:
-            mandates.accept_invitation(code)
+            mandates.accept_invitation(code, agreed=True)
         assert refused.value.code == why
     with pytest.raises(VaultError) as refused, acting_as("fils"):
-        mandates.accept_invitation("not-the-code-at-all")
+        mandates.accept_invitation(code)
+    assert refused.value.code == "notice_not_agreed"
+    with pytest.raises(VaultError) as refused, acting_as("fils"):
+        mandates.accept_invitation("not-the-code-at-all", agreed=True)
     assert refused.value.code == "invitation_not_valid"
 
 
@@ -167,7 +170,7 @@ def test_nothing_before_the_person_signs_an_agents_proposal(vault):
             vault, name="Nadia", relation="ma voisine", scopes=["consult"], months=2
         )
     with acting_as("voisine"):
-        mandates.accept_invitation(code)
+        mandates.accept_invitation(code, agreed=True)
     assert api.content.get_state(mandate) == "awaiting_signatures"
     assert not can("voisine", permissions.VIEW_PREVIEW, shared_paper(vault))
     assert not can("accueil", permissions.VIEW_PREVIEW, shared_paper(vault))
@@ -183,7 +186,7 @@ def test_revoking_before_acceptance_kills_the_link(vault):
     with acting_as("jdupont"):
         mandates.revoke(mandate)
     with acting_as("fils"), pytest.raises(VaultError):
-        mandates.accept_invitation(code)
+        mandates.accept_invitation(code, agreed=True)
 
 
 def test_another_persons_vault_gives_nothing(vault):
@@ -191,7 +194,7 @@ def test_another_persons_vault_gives_nothing(vault):
     deposit_as("autre", other["partage"])
     _mandate, code = name_son(vault)
     with acting_as("fils"):
-        mandates.accept_invitation(code)
+        mandates.accept_invitation(code, agreed=True)
     paper = other["partage"].objectValues()[0]
     assert not can("fils", permissions.VIEW_METADATA, paper)
     assert not can("fils", permissions.DEPOSIT, other["partage"])

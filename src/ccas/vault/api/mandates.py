@@ -677,8 +677,17 @@ def may_be_mandatary(user, vault):
     return None
 
 
-def accept_invitation(code):
-    """The mandatary, logged in with their own account, accepts and signs (decision 0049)."""
+def accept_invitation(code, agreed=False):
+    """The mandatary, logged in with their own account, accepts and signs (decision 0049).
+
+    ``agreed``: they read the information notice and agree (their own consent).
+    """
+    if not agreed:
+        raise VaultError(
+            "Read the notice and agree first",
+            "Lisez la notice, puis cochez la case pour dire que vous êtes d'accord.",
+            code="notice_not_agreed",
+        )
     mandate = invited_mandate(code)
     if mandate is None:
         raise VaultError(
@@ -703,7 +712,7 @@ def accept_invitation(code):
         "mandate_signed",
         actor=user,
         target=mandate,
-        details={"signer": MANDATARY_SIGNER, "relation": mandate.relation},
+        details={"signer": MANDATARY_SIGNER, "relation": mandate.relation, "notice": "agreed"},
     )
     _activate_if_signed(mandate)
     return mandate

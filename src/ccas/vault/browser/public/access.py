@@ -100,14 +100,28 @@ class AccessPage(OwnerPage):
             badge = STATE_BADGES["active" if mandate_api.in_force(mandate) else "not_started"]
         else:
             badge = STATE_BADGES["revoked" if state == "revoked" else "expired"]
-        agents = [
-            {
-                "name": _fullname(agent),
-                "organisation": _organisation_title((mandate.organisations or {}).get(agent, "")),
-                "signed": agent in (mandate.agent_signatures or {}),
-            }
-            for agent in mandate.agents
-        ]
+        personal = mandate_api.is_personal(mandate)
+        if personal:
+            # a relative (decision 0049): their name and the person's words for them
+            agents = [
+                {
+                    "name": _fullname(agent) if agent else mandate.mandatary_name,
+                    "organisation": mandate.relation,
+                    "signed": bool(agent),
+                }
+                for agent in (mandate.agents or [""])
+            ]
+        else:
+            agents = [
+                {
+                    "name": _fullname(agent),
+                    "organisation": _organisation_title(
+                        (mandate.organisations or {}).get(agent, "")
+                    ),
+                    "signed": agent in (mandate.agent_signatures or {}),
+                }
+                for agent in mandate.agents
+            ]
         chosen = set(mandate.scopes or ())
         purpose = mandate.purpose or DEFAULT_PURPOSE
         return {
@@ -121,12 +135,14 @@ class AccessPage(OwnerPage):
             "names": ", ".join(agent["name"] for agent in agents),
             "scopes": [
                 {"scope": scope, "text": SCOPE_TEXTS[scope], "allowed": scope in chosen}
-                for scope in SCOPES
+                for scope in (mandate_api.PERSONAL_SCOPES if personal else SCOPES)
             ],
+            "personal": personal,
+            "invitation_url": self.url("proche/lien", mandate=mandate.getId())
+            if personal and mandate.invitation and group != "ended"
+            else "",
             "purpose": _("Help you get your rights.") if purpose == DEFAULT_PURPOSE else purpose,
-            "duties": _("The agents act for their work. They only do what this mandate allows.")
-            if mandate.duties_statement == DUTIES_STATEMENT
-            else mandate.duties_statement,
+            "duties": self._duties(mandate, personal),
             "start": self.day(mandate.start),
             "end": self.day(mandate.end) if mandate.end else None,
             "person_signed": bool(mandate.person_signature),
@@ -135,6 +151,14 @@ class AccessPage(OwnerPage):
             "sign_url": self.url("acces/signer", mandate=mandate.getId()),
             "stop_url": self.url("acces/retirer", mandate=mandate.getId()),
         }
+
+    @staticmethod
+    def _duties(mandate, personal):
+        if personal:
+            return _("The person only does what this mandate allows.")
+        if mandate.duties_statement == DUTIES_STATEMENT:
+            return _("The agents act for their work. They only do what this mandate allows.")
+        return mandate.duties_statement
 
     def groups(self):
         mandates = sorted(

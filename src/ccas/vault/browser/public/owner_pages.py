@@ -106,7 +106,12 @@ class OwnerPage(PublicPage):
         if len(subpath) > 1 or (subpath[0] not in self.subpaths and "*" not in self.subpaths):
             raise NotFound("/".join(subpath))
 
+    #: a page a personal mandatary may reach through ``/mon-coffre/aide/…`` (decision 0049)
+    helpers_welcome = False
+
     def check_owner(self):
+        if self.helpers_welcome and self.helping:
+            return  # the skin's router checked the personal mandate in force and its scope
         if not IVault.providedBy(self.context) or not links.is_owner(self.context):
             raise Unauthorized("Only the person whose vault it is sees this page")
 

@@ -123,7 +123,7 @@ class PaperHelpers:
         return info.label(self.lang) if info is not None else (type_id or "")
 
     def paper_url(self, document):
-        return f"{self.skin_url}/papier/{uid_of(document)}"
+        return self.url(f"papier/{uid_of(document)}")
 
     def describe(self, space_id, document, now):
         state = review_state(document)
@@ -133,7 +133,7 @@ class PaperHelpers:
         uid = uid_of(document)
         return {
             "uid": uid,
-            "url": f"{self.skin_url}/papier/{uid}",
+            "url": self.url(f"papier/{uid}"),
             "title": document.title or type_label,
             "type": type_label,
             "category": info.category if info is not None else "other",
@@ -189,6 +189,15 @@ class PapersPage(PaperHelpers, PublicPage):
     def awaiting_consent(self):
         """The safe waits for the person's consent: nothing can be added yet (decision 0046)."""
         return api.content.get_state(self.context) == "awaiting_consent"
+
+    def may_add(self):
+        """The person always; a relative helping with the safe when they may deposit (0049)."""
+        if not self.helping:
+            return True
+        shared = self.context.get(SHARED_SPACE_ID)
+        return shared is not None and bool(
+            getSecurityManager().checkPermission(permissions.DEPOSIT, shared)
+        )
 
     def added(self):
         return self.request.form.get("ajoute", "")
@@ -322,8 +331,9 @@ class AddPaperPage(UploadForm):
             "issued": (form.get("issued") or "").strip(),
             "space": form.get("space", PRIVATE_SPACE_ID),
         }
-        if self.values["space"] not in SPACES:
-            self.values["space"] = PRIVATE_SPACE_ID
+        if self.values["space"] not in SPACES or self.helping:
+            # a relative helping with the safe adds to the shared space only (decision 0049)
+            self.values["space"] = SHARED_SPACE_ID if self.helping else PRIVATE_SPACE_ID
         info = (
             self.type_info(self.values["document_type"]) if self.values["document_type"] else None
         )
@@ -400,6 +410,8 @@ class AddPaperPage(UploadForm):
         ]
 
     def space_options(self):
+        if self.helping:
+            return []  # the shared space only: the private one is the person's alone
         return [
             {
                 "id": PRIVATE_SPACE_ID,
@@ -549,6 +561,8 @@ class PaperPage(UploadForm):
         return found
 
     def history(self):
+        if self.helping:
+            return []  # the safe's history is the person's (decision 0049)
         uid = self.document.UID()
         lines = []
         for entry in history.entries(self.context):

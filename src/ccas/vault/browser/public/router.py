@@ -16,10 +16,15 @@ person chose English (``I18N_LANGUAGE`` cookie, set by ``/mon-coffre/langue``).
 """
 
 from AccessControl import getSecurityManager
+from Acquisition import aq_inner
+from Acquisition import aq_parent
 from ccas.vault import _
+from ccas.vault.api import mandates
 from ccas.vault.api import vaults
 from ccas.vault.content.vault import IVault
 from ccas.vault.interfaces import IPublicSkinLayer
+from ccas.vault.security import as_system
+from ccas.vault.workspace import vaults_of_agent
 from pathlib import Path
 from plone import api
 from Products.Five.browser import BrowserView
@@ -101,6 +106,8 @@ class PublicRouter(BrowserView):
         if view is not None:
             view.__name__ = PREFIX + name
             return view
+        if name == HELPER_ROUTE:
+            return HelperPage(self.context, request, name)
         if _registered(IVault, request, PREFIX + name):
             return VaultPage(self.context, request, name)
         raise NotFound(name)
@@ -145,6 +152,10 @@ class VaultPage:
             )
             return ""
         vault = vaults.vault_of(user.getUserName())
+        if vault is None and self.name == "papiers" and mandates.helped_vaults():
+            # a relative without a vault of their own lands on the vaults they help with
+            request.response.redirect(f"{skin_url()}/{HELPED_VAULTS}")
+            return ""
         if vault is None:
             refused = getMultiAdapter((self.root, request), name="coffre-sans-coffre")
             return refused()
@@ -157,6 +168,54 @@ class VaultPage:
         view.__name__ = PREFIX + self.name
         view.subpath = list(self.subpath)
         return view()
+
+
+class HelperPage(VaultPage):
+    """``/mon-coffre/aide/<vault id>/<page>[/…]``: a personal mandatary in a vault they help with.
+
+    Decision 0049.  Lets through only a logged-in user holding a *personal*
+    mandate in force on that vault (the roster, as agents), and only to the pages
+    :data:`HELPER_PAGES` opens for their scopes; the page itself then decides every
+    paper and action with the same Zope permissions as for the person (the
+    mandate's local roles on the shared space: never the private space).
+    """
+
+    def __call__(self):
+        request = self.request
+        if api.user.is_anonymous():
+            return super().__call__()
+        path = list(self.subpath)
+        if len(path) < 2:
+            request.response.redirect(f"{skin_url()}/{HELPED_VAULTS}")
+            return ""
+        vault_id, page, rest = path[0], path[1], path[2:]
+        vault = _helped_vault(vault_id)
+        scopes = mandates.helper_scopes(vault)[0] if vault is not None else ()
+        allowed = [name for name, needed in HELPER_PAGES.items() if set(needed) & set(scopes)]
+        if page not in allowed:
+            refused = getMultiAdapter((self.root, request), name=f"{PREFIX}{HELPED_VAULTS}")
+            refused.refused = True
+            return refused()
+        request.other[HELPING] = {"vault": vault.getId(), "scopes": tuple(scopes)}
+        view = getMultiAdapter((vault, request), name=PREFIX + page)
+        view.__name__ = PREFIX + page
+        view.subpath = rest
+        return view()
+
+
+def _helps_somewhere(vault):
+    """Whether the person logged in is on the roster of another vault (cheap: one index)."""
+    user_id = getSecurityManager().getUser().getId()
+    return bool(user_id and vaults_of_agent(aq_parent(aq_inner(vault)), user_id))
+
+
+def _helped_vault(vault_id):
+    with as_system():
+        directory = vaults.vault_directory()
+        found = directory.get(vault_id) if isinstance(vault_id, str) else None
+        if found is None or not IVault.providedBy(found) or api.content.get_state(found) != "open":
+            return None
+        return found
 
 
 class PublicPage(BrowserView):
@@ -181,6 +240,9 @@ class PublicPage(BrowserView):
         return self.__dict__["_skin_url"]
 
     def url(self, name="", **query):
+        helping = self.helping
+        if helping and name.split("/", 1)[0] in HELPER_PAGES:
+            name = f"{HELPER_ROUTE}/{helping['vault']}/{name}"
         base = f"{self.skin_url}/{name}" if name else self.skin_url
         query = {key: value for key, value in query.items() if value not in (None, "")}
         return f"{base}?{urlencode(query, doseq=True)}" if query else base
@@ -224,6 +286,30 @@ class PublicPage(BrowserView):
     def vault(self):
         return self.context if IVault.providedBy(self.context) else None
 
+    @property
+    def helping(self):
+        """``{"vault": id, "scopes": (…)}`` when a personal mandatary helps with this
+        vault (set by :class:`HelperPage` after its check), else ``None``."""
+        found = self.request.other.get(HELPING) if self.request is not None else None
+        if not found or self.vault is None or found["vault"] != self.context.getId():
+            return None
+        return found
+
+    def helping_text(self):
+        """The line above a helper page: whose safe, and that it is not theirs (0049)."""
+        return self.translate(
+            _(
+                "You help ${name}. You see only what ${name} shares with you.",
+                mapping={"name": self.helped_person()},
+            )
+        )
+
+    def helped_person(self):
+        """The first and last name of the person helped (helper pages)."""
+        if not self.helping:
+            return ""
+        return f"{self.context.first_name or ''} {self.context.last_name or ''}".strip()
+
     def site_title(self):
         return api.portal.get().Title() or "Plone"
 
@@ -232,7 +318,25 @@ class PublicPage(BrowserView):
         if self.vault is None:
             return []
         items = []
-        for index, (name, title, icon) in enumerate(MENU):
+        helping = self.helping
+        if helping:
+            for index, (name, title, icon, needed) in enumerate(HELPER_MENU):
+                if needed and not set(needed) & set(helping["scopes"]):
+                    continue
+                items.append(
+                    {
+                        "url": self.url(name),
+                        "title": self.translate(title),
+                        "icon": icon,
+                        "current": name == self.section,
+                        "main": index < MENU_MAIN,
+                    }
+                )
+            return items
+        menu = MENU
+        if _helps_somewhere(self.context):
+            menu = (*MENU, (HELPED_VAULTS, _("Safes I help with"), "people"))
+        for index, (name, title, icon) in enumerate(menu):
             items.append(
                 {
                     "url": self.url(name),
@@ -341,6 +445,25 @@ MENU = (
     ("historique", _("History"), "history"),
     ("dossiers", _("My files"), "folder"),
     ("compte", _("My account"), "account"),
+)
+
+
+#: Decision 0049: the pages a personal mandatary reaches in a vault they help with, and the
+#: scopes that open each (the page then checks every paper and action by permission).
+HELPER_ROUTE = "aide"
+HELPED_VAULTS = "coffres-aides"
+HELPING = "ccas.vault.helping"
+HELPER_PAGES = {
+    "papiers": ("consult", "deposit", "share"),
+    "papier": ("consult", "share"),
+    "ajouter": ("deposit",),
+    "partager": ("share",),
+}
+HELPER_MENU = (
+    (HELPED_VAULTS, _("Safes I help with"), "people", ()),
+    ("papiers", _("Shared papers"), "papers", ()),
+    ("ajouter", _("Add a paper"), "add", ("deposit",)),
+    ("partager", _("Share papers"), "share", ("share",)),
 )
 
 

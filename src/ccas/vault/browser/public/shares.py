@@ -66,7 +66,14 @@ STOP_REASONS = {
 
 
 class SharePage(OwnerPage):
-    """``coffre-partager``: tick papers, name the recipient, choose a duration, maybe a code."""
+    """``coffre-partager``: tick papers, name the recipient, choose a duration, maybe a code.
+
+    Also a relative's page when they help with the safe with the share scope
+    (decision 0049): the papers offered and the link are then decided by the
+    same permission as for agents (``Share document``, the shared space only).
+    """
+
+    helpers_welcome = True
 
     section = "partages"
     template = ViewPageTemplateFile("templates/partager.pt")
