@@ -24,6 +24,7 @@ from ccas.vault import _
 from ccas.vault import clock
 from ccas.vault import permissions
 from ccas.vault import roles
+from ccas.vault.api import connectors as connector_api
 from ccas.vault.api.accompaniments import _in_force_groups
 from ccas.vault.browser.access import NO_STORE
 from ccas.vault.browser.accompaniments import SCOPE_LABELS
@@ -306,6 +307,13 @@ class AgentVaultView(BrowserView):
 
         if shared is not None and DEPOSIT in self.scopes and check(permissions.DEPOSIT, shared):
             add("deposit", _("Deposit a paper"), f"{shared_url}/@@deposit?retour=dossier")
+        if (
+            shared is not None
+            and DEPOSIT in self.scopes
+            and check(permissions.DEPOSIT, shared)
+            and connector_api.offered(self.context)
+        ):
+            add("connectors", _("Fetch a paper (API Particulier…)"), f"{url}/@@connecteurs")
         if shared is not None and SHARE in self.scopes and check(permissions.SHARE, shared):
             add("share", _("Share papers"), f"{shared_url}/@@partager")
         if CONSULT in self.scopes:

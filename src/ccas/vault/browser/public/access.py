@@ -11,6 +11,7 @@ agent may do and signs; the agent signs on "Mon accueil".  The work is done by
 """
 
 from ccas.vault import _
+from ccas.vault.api import connectors as connector_api
 from ccas.vault.api import mandates as mandate_api
 from ccas.vault.api.errors import VaultError
 from ccas.vault.browser.public.owner_pages import OwnerPage
@@ -185,7 +186,15 @@ class AccessPage(OwnerPage):
             "propose": _(
                 "You signed the mandate. The agent signs it in turn: then it is in force."
             ),
+            "connecteur-retire": _("Your agreement is withdrawn. Nothing more is fetched."),
         }.get(self.request.form.get("fait"))
+
+    def connector_consents(self):
+        """The person's agreements to connectors in force (decision 0051), to withdraw here."""
+        return [
+            dict(item, given=self.moment(item["given_at"]))
+            for item in connector_api.active_consents(self.vault)
+        ]
 
     def _mandate(self):
         mandate_id = str(self.request.form.get("mandate") or "")

@@ -10,6 +10,7 @@ from ccas.vault import _
 from ccas.vault import clock
 from ccas.vault import input_limits
 from ccas.vault import permissions
+from ccas.vault.api import connectors as connector_api
 from ccas.vault.api import documents
 from ccas.vault.api.errors import VaultError
 from ccas.vault.browser.public.router import PublicPage
@@ -320,6 +321,10 @@ class AddPaperPage(UploadForm):
     template = ViewPageTemplateFile("templates/add.pt")
     section = "ajouter"
     health_needed = False
+
+    def connectors_offered(self):
+        """Whether the CCAS fetches papers for people (connectors switched on, decision 0051)."""
+        return bool(connector_api.offered(self.context))
 
     def __call__(self):
         self.errors = {}

@@ -1,0 +1,139 @@
+"""Connectors, for the pages and services: what is offered, consent, fetching, the CCAS's settings.
+
+The domain code is :mod:`ccas.vault.connectors` (decision 0051); this module is what the outer
+layers (browser, services, scripts) call.
+"""
+
+from ccas.vault.connectors import consent
+from ccas.vault.connectors import run
+from ccas.vault.connectors import settings
+from ccas.vault.connectors.interfaces import ConnectorDisabled
+from ccas.vault.connectors.interfaces import ConnectorError
+from ccas.vault.connectors.interfaces import PULL
+
+
+__all__ = (
+    "ConnectorError",
+    "active_consents",
+    "fetch",
+    "give",
+    "may_run",
+    "offered",
+    "panel",
+    "revoke",
+    "save_settings",
+)
+
+
+def _describe(name, connector):
+    return {
+        "name": name,
+        "title": connector.title_fr,
+        "source": connector.source_fr,
+        "fetched": connector.fetched_fr,
+        "notice": consent.notice(connector),
+        "refresh": bool(connector.refresh_days),
+        "fields": [
+            {
+                "name": field.name,
+                "label": field.label_fr,
+                "help": field.help_fr,
+                "required": field.required,
+            }
+            for field in connector.person_fields
+        ],
+    }
+
+
+def offered(vault):
+    """The pull connectors switched on for the CCAS, each with the vault's active consent."""
+    found = []
+    for name, connector in settings.enabled_connectors(PULL):
+        item = _describe(name, connector)
+        item["consent"] = consent.consent_of(vault, name)
+        found.append(item)
+    return found
+
+
+def active_consents(vault):
+    """The vault's active consents, for « Qui a accès »."""
+    return [
+        {
+            "connector": record["connector"],
+            "title": record["title"],
+            "source": record["source"],
+            "fetched": record["fetched"],
+            "given_at": record["given_at"],
+            "scheduled": record.get("scheduled", False),
+        }
+        for record in consent.all_consents(vault)
+        if not record.get("revoked_at")
+    ]
+
+
+def _connector(name):
+    connector = settings.get_connector(name)
+    if connector is None or not settings.is_enabled(name):
+        raise ConnectorDisabled(f"{name!r} is not switched on", "Ce connecteur n'est pas activé.")
+    return connector
+
+
+def give(vault, name, values, scheduled=False):
+    """The person's consent to ``name`` with ``values`` (the owner only)."""
+    return consent.give(vault, _connector(name), values, scheduled=scheduled)
+
+
+def revoke(vault, name):
+    return consent.revoke(vault, name)
+
+
+def may_run(vault):
+    return run.may_run(vault)
+
+
+def fetch(vault, name, on_behalf_of=""):
+    """Run ``name`` for the person of ``vault``: ``[(document, created)]`` or ConnectorError."""
+    return run.run_connector(vault, name, on_behalf_of=on_behalf_of)
+
+
+# -- the CCAS's settings (records managers) ----------------------------------------------
+
+
+def panel():
+    """Every connector with its state and settings (secrets only say whether they are set)."""
+    rows = []
+    for name, connector in settings.connectors():
+        values = settings.get_settings(name)
+        rows.append(
+            {
+                "name": name,
+                "title": connector.title_fr,
+                "kind": connector.kind,
+                "source": connector.source_fr,
+                "fetched": connector.fetched_fr,
+                "enabled": settings.is_enabled(name),
+                "missing": settings.missing_settings(name),
+                "fields": [
+                    {
+                        "name": field.name,
+                        "label": field.label_fr,
+                        "help": field.help_fr,
+                        "secret": field.secret,
+                        "value": "" if field.secret else values.get(field.name, ""),
+                        "is_set": settings.has_secret(name, field.name)
+                        if field.secret
+                        else bool(values.get(field.name)),
+                    }
+                    for field in connector.settings_fields
+                ],
+            }
+        )
+    return rows
+
+
+def save_settings(name, enabled, values):
+    """Switch ``name`` on or off and store its settings (a secret left empty is kept)."""
+    if settings.get_connector(name) is None:
+        raise ConnectorDisabled(f"no connector {name!r}", "Ce connecteur n'existe pas.")
+    settings.set_settings(name, values)
+    settings.set_enabled(name, enabled)

@@ -1,0 +1,70 @@
+"""``/mon-coffre/connecteurs``: papers the CCAS fetches for the person, with their agreement.
+
+For each connector the CCAS switched on: what is fetched and from whom (the information
+notice), the person's agreement (the form asks what the connector needs: e.g. the birth
+commune's code), « Récupérer maintenant », and a link to withdraw the agreement, which
+« Qui a accès » shows too.  ``connecteurs/retirer`` (POST) withdraws it.  The work is done by
+:mod:`ccas.vault.api.connectors` (decision 0051).
+"""
+
+from ccas.vault import _
+from ccas.vault.api import connectors as connector_api
+from ccas.vault.browser.public.owner_pages import OwnerPage
+from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+
+
+DONE = {
+    "accord": _("Your agreement is recorded."),
+    "retire": _("Your agreement is withdrawn. Nothing more is fetched."),
+    "papier": _("The paper is in your papers, certified by the CCAS."),
+    "rien": _("Nothing new: the paper you have is up to date."),
+}
+
+
+class ConnectorsPage(OwnerPage):
+    """``coffre-connecteurs`` and ``connecteurs/retirer``."""
+
+    section = "ajouter"
+    template = ViewPageTemplateFile("templates/connecteurs.pt")
+    subpaths = ("retirer",)
+
+    def done(self):
+        return DONE.get(self.request.form.get("fait"))
+
+    def connectors(self):
+        """The connectors switched on, with the person's agreement when there is one."""
+        found = []
+        for item in connector_api.offered(self.vault):
+            record = item["consent"]
+            item["given"] = self.moment(record["given_at"]) if record else ""
+            item["values"] = dict(record["person"]) if record else {}
+            found.append(item)
+        return found
+
+    def update(self):
+        form = self.request.form
+        if self.subpath == ["retirer"]:
+            self.check_post()
+            connector_api.revoke(self.vault, form.get("connector", ""))
+            back = "acces" if form.get("retour") == "acces" else "connecteurs"
+            return self.redirect(back, fait="connecteur-retire" if back == "acces" else "retire")
+        if self.request.method != "POST":
+            return None
+        self.check_post()
+        name = form.get("connector", "")
+        try:
+            if form.get("consent"):
+                connector_api.give(
+                    self.vault,
+                    name,
+                    {key[7:]: value for key, value in form.items() if key.startswith("person_")},
+                    scheduled=bool(form.get("scheduled")),
+                )
+                return self.redirect("connecteurs", fait="accord")
+            if form.get("fetch"):
+                results = connector_api.fetch(self.vault, name)
+                created = any(new for _document, new in results)
+                return self.redirect("connecteurs", fait="papier" if created else "rien")
+        except connector_api.ConnectorError as error:
+            self.add_error(f"connector-{name}", error.message_fr)
+        return None
