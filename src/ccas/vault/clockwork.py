@@ -244,6 +244,8 @@ def run_site(app, site_id, dated=True):
         ]
         if dated:
             jobs.insert(0, ("clock jobs", lambda: clock._run_in_transaction(site, None)))
+            # after the clock jobs: the connectors' monthly refresh (decision 0051)
+            jobs.insert(1, ("connector refresh", _refresh_connectors))
         for name, job in jobs:
             try:
                 report = job()
@@ -256,6 +258,19 @@ def run_site(app, site_id, dated=True):
     finally:
         setSite(None)
     return failed
+
+
+def _refresh_connectors():
+    """The connectors' scheduled refresh (one transaction per person); a one-line summary
+    when something was done, else ``None``."""
+    from ccas.vault.connectors import schedule  # like the other jobs: Plone loaded by now
+
+    transaction.begin()
+    counts = schedule.refresh_due(commit=True)
+    transaction.commit()
+    if any(counts.values()):
+        return f"connectors: {counts['refreshed']} refreshed, {counts['failed']} failed"
+    return None
 
 
 def _drain():
