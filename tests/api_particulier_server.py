@@ -18,8 +18,9 @@ Which answer comes is chosen by the birth name (``nomNaissance``):
 anything else      200, the quotient of the staging data's "MSA 150" family, or CNAF 2550
 =================  =====================================================================
 
-A token other than :attr:`FakeApiParticulier.token` gives 401.  ``requests`` keeps what was
-asked (path, query, headers) for the tests to check.
+A token other than :attr:`FakeApiParticulier.token` gives 401.  Setting ``force`` to one of the
+names above answers that case whoever is asked (for a test against a running instance).
+``requests`` keeps what was asked (path, query, headers) for the tests to check.
 """
 
 from http.server import BaseHTTPRequestHandler
@@ -109,6 +110,7 @@ class FakeApiParticulier:
         self.token = token
         self.requests = []
         self.seen = {}
+        self.force = ""
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -165,7 +167,7 @@ class FakeApiParticulier:
                     "Le paramètre recipient n'est pas un numéro de SIRET valide.",
                 ),
             )
-        name = query.get("nomNaissance", [""])[0]
+        name = self.force or query.get("nomNaissance", [""])[0]
         if name == "INCONNU":
             return self._send(
                 handler,
