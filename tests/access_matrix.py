@@ -9,7 +9,9 @@ the shared space only — Manager and Site Administrator included get nothing.
 The mandates (see matrix_layer.py) are all on the open vault: one agent per
 scope alone, one with several scopes, one whose mandate expired, one whose
 mandate was revoked, a colleague of mandated agents who is not named, and an
-agent holding every scope on another person's vault.
+agent holding every scope on another person's vault.  Relatives named by the
+person (personal mandates, decision 0049) likewise: one per scope, one with the
+three, one expired, one revoked, one on another person's vault.
 
 Adding a type, a state or an action means adding its rows here;
 ``test_access_matrix.py`` checks every cell through the REST API and through
@@ -38,18 +40,39 @@ ACTORS = (
     "revoked_mandate",  # consult + extract, mandate revoked
     "colleague",  # CAF agent, not named in any mandate
     "other_vault_agent",  # every scope, on another person's vault
+    # personal mandataries (decision 0049): relatives with an account of their own, no staff role
+    "relative_reader",  # consult
+    "relative_depositor",  # deposit
+    "relative_sharer",  # share
+    "relative_multi",  # consult + deposit + share
+    "relative_expired",  # consult + deposit + share, mandate expired
+    "relative_revoked",  # consult + deposit + share, mandate revoked
+    "relative_elsewhere",  # consult + deposit + share, on another person's vault
 )
 
 OWNER = frozenset({"owner"})
 NOBODY = frozenset()
-IN_FORCE = frozenset(
-    {"reader", "downloader", "depositor", "certifier", "sharer", "account_helper", "multi"}
+# A relative never downloads an original, never certifies, never helps with the account and
+# never reaches the private space: only the cells of their scopes (consult, deposit, share).
+RELATIVES_IN_FORCE = frozenset(
+    {"relative_reader", "relative_depositor", "relative_sharer", "relative_multi"}
 )
-SEES = OWNER | {"reader", "downloader", "sharer", "multi"}  # list and view shared papers
-PREVIEWS = OWNER | {"reader", "multi"}
+IN_FORCE = (
+    frozenset(
+        {"reader", "downloader", "depositor", "certifier", "sharer", "account_helper", "multi"}
+    )
+    | RELATIVES_IN_FORCE
+)
+# list and view shared papers
+SEES = (
+    OWNER
+    | {"reader", "downloader", "sharer", "multi"}
+    | {"relative_reader", "relative_sharer", "relative_multi"}
+)
+PREVIEWS = OWNER | {"reader", "multi", "relative_reader", "relative_multi"}
 DOWNLOADS = OWNER | {"downloader", "multi"}
-DEPOSITS = OWNER | {"depositor", "certifier", "multi"}
-SHARES = OWNER | {"sharer"}
+DEPOSITS = OWNER | {"depositor", "certifier", "multi", "relative_depositor", "relative_multi"}
+SHARES = OWNER | {"sharer", "relative_sharer", "relative_multi"}
 GED_DELIVERS = frozenset({"ged", "manager"})  # deliver, never read
 
 # Objects of the matrix data (see matrix_layer.py): vaults in each state, and

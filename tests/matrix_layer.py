@@ -44,6 +44,23 @@ LOGINS = {
     "revoked_mandate": "revoque",
     "colleague": "collegue-caf",
     "other_vault_agent": "ailleurs",
+    "relative_reader": "proche-lecteur",
+    "relative_depositor": "proche-deposant",
+    "relative_sharer": "proche-partageur",
+    "relative_multi": "proche-multi",
+    "relative_expired": "proche-ancien",
+    "relative_revoked": "proche-revoque",
+    "relative_elsewhere": "proche-ailleurs",
+}
+
+# relative actor -> (scopes, how the personal mandate ends) on the open vault (decision 0049)
+RELATIVES = {
+    "relative_reader": (("consult",), None),
+    "relative_depositor": (("deposit",), None),
+    "relative_sharer": (("share",), None),
+    "relative_multi": (("consult", "deposit", "share"), None),
+    "relative_expired": (("consult", "deposit", "share"), "expired"),
+    "relative_revoked": (("consult", "deposit", "share"), "revoked"),
 }
 
 # actor -> (scopes, how the mandate ends) on the open vault
@@ -88,6 +105,26 @@ def _mandate(vault, actor, scopes, ends=None):
     return mandate
 
 
+def _personal_mandate(vault, actor, scopes, ends=None):
+    """A personal mandate of ``vault``'s owner to the relative ``actor``, accepted; then ended."""
+    login = LOGINS[actor]
+    with api.env.adopt_user(username=vault.owner_login):
+        mandate, code = mandates.name_mandatary(
+            vault, name=actor, relation="proche", scopes=scopes, months=3
+        )
+        mandates.sign_as_person(mandate)
+    with api.env.adopt_user(username=login):
+        mandates.accept_invitation(code, agreed=True)
+    if ends == "expired":  # as if named in 2025 for the year: past its end, for the clock
+        with as_system():
+            mandate.start, mandate.end = date(2025, 1, 1), date(2025, 12, 31)
+        mandates.sync(vault)
+    if ends == "revoked":
+        with api.env.adopt_user(username=vault.owner_login):
+            mandates.revoke(mandate)
+    return mandate
+
+
 def ged_letter(vault_id, reference):
     """A letter of the CCAS GED for ``vault_id``, as the GED posts it."""
     return {
@@ -126,6 +163,9 @@ class MatrixLayer(PloneSandboxLayer):
                 ensure_account(LOGINS[actor], PASSWORD, actor, groups=["caf-agents"])
             else:
                 make_agent(LOGINS[actor])
+
+        for actor in (*RELATIVES, "relative_elsewhere"):
+            ensure_account(LOGINS[actor], PASSWORD, actor, groups=[roles.BENEFICIARIES_GROUP])
 
         def remember(key, obj, owner):
             OBJECTS[key] = {"path": "/".join(obj.getPhysicalPath()[2:]), "owner": owner}
@@ -173,8 +213,12 @@ class MatrixLayer(PloneSandboxLayer):
             deposit_as("autre", other["partage"])
         _mandate(other, "other_vault_agent", ("consult", "extract", "deposit", "share", "account"))
 
+        _personal_mandate(other, "relative_elsewhere", ("consult", "deposit", "share"))
+
         for actor, (scopes, ends) in MANDATES.items():
             _mandate(vault, actor, scopes, ends)
+        for actor, (scopes, ends) in RELATIVES.items():
+            _personal_mandate(vault, actor, scopes, ends)
         with as_system():
             mandates.expire_mandates(portal)
 
