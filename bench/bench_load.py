@@ -47,11 +47,13 @@ requests and by class and path, each process's CPU per request (the part no requ
 carries: ZEO I/O thread, the clock's jobs such as the PAdES drain), the machine's load;
 then people's p95 with the GED on vs off and the two-client ratio.  Writes the same
 text and a JSON file to ``bench/results/load-<date>.{txt,json}``.  ``LOAD_CONFLICT_RETRIES``
-overrides the instances' ``max-conflict-retries`` (10 as shipped).  Returns 0 when no
+overrides the instances' ``max-conflict-retries`` (10 as shipped); ``LOAD_KEEP=1`` keeps
+the temporary folder (instances, logs, locust's CSV files).  Returns 0 when no
 request failed.
 """
 
 from contextlib import ExitStack
+from contextlib import nullcontext
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -709,8 +711,17 @@ def main():
     steps = [int(x) for x in setting("LOAD_CAPACITY_USERS", "4,8,16").split(",")]
     step_time = setting("LOAD_CAPACITY_STEP", "30s")
     results = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count()}
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp, ExitStack() as stack:
+    keep = os.environ.get("LOAD_KEEP")  # keep the instances and their logs, for a post-mortem
+    folder = tempfile.mkdtemp(prefix="bench-load-") if keep else None
+    with (
+        (
+            tempfile.TemporaryDirectory(prefix="bench-load-") if not keep else nullcontext(folder)
+        ) as tmp,
+        ExitStack() as stack,
+    ):
         root = Path(tmp)
+        if keep:
+            print(f"instances and logs kept in {root}", flush=True)
         began = time.perf_counter()
         deployment = population(stack, root, 2, BENEFICIARIES, AGENTS, ged_vaults)
         results["shipped_configuration"] = deployment.checks
