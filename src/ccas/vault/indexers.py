@@ -5,6 +5,17 @@ catalog, and the catalog filters by permission), but under their opaque ids
 only: whoever can browse the catalog in the ZMI learns neither names nor
 paper titles.
 
+Their text reaches no text index at all (``Title``, ``Description``,
+``SearchableText``: ``no_text``), not even the opaque id (decision 0053).  Each
+opaque id was a new word of Plone's shared lexicon, kept in the text index's
+word map (``OkapiIndex._wordinfo``, an ``IOBTree``) as a small ``dict``; a bucket
+holding such a ``dict`` cannot be merged by ZODB's conflict resolution (two
+``dict`` values cannot be ordered), and every paper, share link or mandate
+rewrote the bucket of the words all of them share (``d``, ``c``, ``partage``,
+``lien``...).  So any two papers added at once anywhere on the site conflicted,
+and the publisher replayed one of the requests whole.  Nobody searches these
+texts: the product's searches go by UID, path, type and state.
+
 Plone's catalog also asks every object for attributes that only its own
 types carry (event dates, links, navigation flags, CMFUid ids).  A vault's
 content has none of them, and an attribute missing on a paper is looked for
@@ -24,16 +35,18 @@ def _opaque_id(obj):
     return obj.getId()
 
 
-def _nothing(obj):
-    return ""
+def _no_text(obj):
+    """No value: the text index skips the object, the column holds ``Missing.Value``."""
+    raise AttributeError
 
 
 title_document = indexer(IVaultDocument)(_opaque_id)
 title_vault = indexer(IVault)(_opaque_id)
 title_space = indexer(IVaultSpace)(_opaque_id)
-empty_document = indexer(IVaultDocument)(_nothing)
-empty_vault = indexer(IVault)(_nothing)
-empty_space = indexer(IVaultSpace)(_nothing)
+#: ``Title``, ``Description`` and ``SearchableText`` of everything inside the directory
+#: (registered in ``indexers.zcml`` for each type but the directory itself, whose title
+#: "Coffres-forts numériques" Plone's navigation shows)
+no_text = indexer(IVaultContent)(_no_text)
 
 
 #: Catalog indexes and columns that no vault content type carries.
