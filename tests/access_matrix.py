@@ -74,6 +74,9 @@ DOWNLOADS = OWNER | {"downloader", "multi"}
 DEPOSITS = OWNER | {"depositor", "certifier", "multi", "relative_depositor", "relative_multi"}
 SHARES = OWNER | {"sharer", "relative_sharer", "relative_multi"}
 GED_DELIVERS = frozenset({"ged", "manager"})  # deliver, never read
+# run a connector for the person (decision 0051): the person, or an *agent* whose mandate in
+# force has the deposit scope — never a relative, even with the deposit scope
+CONNECTS = OWNER | {"depositor", "certifier", "multi"}
 
 # Objects of the matrix data (see matrix_layer.py): vaults in each state, and
 # papers of the open vault in each state and space, plus one paper of a vault
@@ -89,7 +92,15 @@ DOCUMENT_OBJECTS = (
     "doc:ged_letter",
 )
 
-VAULT_ACTIONS = ("view", "list", "history", "deposit_private", "deposit_shared", "ged_letter")
+VAULT_ACTIONS = (
+    "view",
+    "list",
+    "history",
+    "deposit_private",
+    "deposit_shared",
+    "ged_letter",
+    "connector",
+)
 DOCUMENT_ACTIONS = ("list", "view", "preview", "download", "modify", "delete", "certify", "share")
 
 MATRIX = {
@@ -102,6 +113,7 @@ MATRIX = {
     ("vault:awaiting_consent", "deposit_shared"): NOBODY,
     # a letter of the CCAS GED for this vault (POST @ged-letters): parked, never delivered
     ("vault:awaiting_consent", "ged_letter"): NOBODY,
+    ("vault:awaiting_consent", "connector"): NOBODY,  # nothing fetched before the consent
     ("vault:open", "view"): OWNER,
     ("vault:open", "list"): OWNER,
     ("vault:open", "history"): OWNER | IN_FORCE,
@@ -109,18 +121,22 @@ MATRIX = {
     ("vault:open", "deposit_shared"): DEPOSITS,
     # the GED service account (or a Manager acting as one) delivers, never reads
     ("vault:open", "ged_letter"): GED_DELIVERS,
+    # fetch a paper through a connector (API Particulier…), @@connecteurs and the skin
+    ("vault:open", "connector"): CONNECTS,
     ("vault:closing", "view"): OWNER,
     ("vault:closing", "list"): OWNER,
     ("vault:closing", "history"): OWNER,
     ("vault:closing", "deposit_private"): NOBODY,  # export window only
     ("vault:closing", "deposit_shared"): NOBODY,
     ("vault:closing", "ged_letter"): NOBODY,
+    ("vault:closing", "connector"): NOBODY,
     ("vault:closed", "view"): NOBODY,
     ("vault:closed", "list"): NOBODY,
     ("vault:closed", "history"): NOBODY,
     ("vault:closed", "deposit_private"): NOBODY,
     ("vault:closed", "deposit_shared"): NOBODY,
     ("vault:closed", "ged_letter"): NOBODY,
+    ("vault:closed", "connector"): NOBODY,
     # a paper of the private space, freshly deposited: never reached by a mandate
     ("doc:private", "list"): OWNER,
     ("doc:private", "view"): OWNER,

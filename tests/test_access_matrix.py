@@ -9,6 +9,7 @@ from access_matrix import cells
 from access_matrix import DOCUMENT_ACTIONS
 from access_matrix import VAULT_ACTIONS
 from AccessControl import getSecurityManager
+from ccas.vault.connectors import run as connector_run
 from matrix_layer import credentials
 from matrix_layer import ged_letter
 from matrix_layer import OBJECTS
@@ -284,7 +285,15 @@ def permitted(portal, actor, obj, action):
     login_password = credentials(actor, obj)
     target = portal.unrestrictedTraverse(OBJECTS[obj]["path"])
     with acting_as(login_password[0] if login_password else None):
+        if action in RULES:
+            return bool(RULES[action](target))
         return bool(getSecurityManager().checkPermission(PERMISSIONS[action], target))
+
+
+#: Actions whose rule is more than one permission: the product's own check, per actor.
+#: ``connector``: ``connectors.run.may_run`` (decision 0051); its pages are tried by
+#: ``test_connectors_pages.py`` and the API by ``test_connectors.py``.
+RULES = {"connector": connector_run.may_run}
 
 
 def _cells(actions):
@@ -306,11 +315,11 @@ class TestAccessMatrix:
     def test_browser(self, site, actor, obj, action, allowed):
         assert browser(site, actor, obj, action) is allowed
 
-    @pytest.mark.parametrize(SIGNATURE, **_cells(set(PERMISSIONS)))
+    @pytest.mark.parametrize(SIGNATURE, **_cells(set(PERMISSIONS) | set(RULES)))
     def test_permission(self, matrix, actor, obj, action, allowed):
         assert permitted(matrix["portal"], actor, obj, action) is allowed
 
 
 def test_every_action_is_checked_through_rest_or_the_browser_or_by_permission():
-    checked = REST_ACTIONS | BROWSER_ACTIONS | set(PERMISSIONS)
+    checked = REST_ACTIONS | BROWSER_ACTIONS | set(PERMISSIONS) | set(RULES)
     assert set(VAULT_ACTIONS) | set(DOCUMENT_ACTIONS) <= checked

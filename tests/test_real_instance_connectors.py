@@ -105,7 +105,7 @@ def test_family_quotient_fetched_with_consent_errors_store_nothing_refresh_stops
     # The paper is in « Mes papiers », certified, its source named.
     person.goto(f"{site.url}/mon-coffre/papiers")
     row = person.locator("li", has_text=TITLE).first
-    assert "Certifié" in row.inner_text()
+    assert "certifié CCAS" in row.inner_text()
     row.locator("a").first.click()
     person.wait_for_load_state()
     details = text_of(person)

@@ -4,8 +4,8 @@
 
 1. the connector exists, is a pull connector, is switched on and configured
    (:class:`ConnectorDisabled`);
-2. the caller may deposit in the person's shared space (the person, or an agent whose mandate
-   has the deposit scope) — ``Unauthorized`` otherwise; the clock runs as the system;
+2. the caller is the person or an agent whose mandate in force has the deposit scope
+   (:func:`may_run`) — ``Unauthorized`` otherwise; the clock runs as the system;
 3. the person's consent is active (:class:`ConsentMissing`);
 4. the connector fetches; each :class:`Delivery` is stored by :func:`.delivery.deliver`
    inside a savepoint: on any error nothing of this run stays (no paper, no file), and the
@@ -13,8 +13,11 @@
 """
 
 from AccessControl import getSecurityManager
+from AccessControl import SpecialUsers
+from AccessControl import Unauthorized
 from ccas.vault import clock
 from ccas.vault import permissions
+from ccas.vault import roles
 from ccas.vault.connectors import consent
 from ccas.vault.connectors import delivery as delivering
 from ccas.vault.connectors import settings
@@ -23,7 +26,7 @@ from ccas.vault.connectors.interfaces import ConnectorError
 from ccas.vault.connectors.interfaces import PULL
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.history import api as history
-from ccas.vault.security import check_permission
+from ccas.vault.sharing import links
 from dataclasses import replace
 from plone import api
 import transaction
@@ -61,11 +64,21 @@ def person_of(vault, record):
 
 
 def may_run(vault):
-    """Whether the current user may run a connector on ``vault`` (deposit in its shared space)."""
+    """Whether the current user may run a connector for the person of ``vault``.
+
+    The person, or an agent (``VaultAgent``) whose mandate in force has the deposit scope —
+    both hold ``Deposit document`` on the shared space of an open vault; a relative with the
+    deposit scope (decision 0049) holds it too but is no agent: refused.  The system (the
+    clock's scheduled refresh) passes.
+    """
     shared = vault.get(SHARED_SPACE_ID)
-    return shared is not None and bool(
-        getSecurityManager().checkPermission(permissions.DEPOSIT, shared)
-    )
+    manager = getSecurityManager()
+    if shared is None or not manager.checkPermission(permissions.DEPOSIT, shared):
+        return False
+    user = manager.getUser()
+    if SpecialUsers.system is not None and user.getId() == SpecialUsers.system.getId():
+        return True
+    return links.is_owner(vault) or roles.VAULT_AGENT in user.getRoles()
 
 
 def run_connector(vault, name, *, on_behalf_of="", scheduled=False):
@@ -75,7 +88,8 @@ def run_connector(vault, name, *, on_behalf_of="", scheduled=False):
     then but the ``connector_failed`` history line.
     """
     connector = pull_connector(name)
-    check_permission(permissions.DEPOSIT, vault[SHARED_SPACE_ID])
+    if not may_run(vault):
+        raise Unauthorized("Only the person or an agent with the deposit scope runs a connector")
     record = consent.require(vault, connector)
     user = api.user.get_current()
     actor = user.getId() if user is not None else ""
