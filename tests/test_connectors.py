@@ -8,6 +8,7 @@ from api_particulier_server import FakeApiParticulier
 from api_particulier_server import SIRET
 from api_particulier_server import TOKEN
 from ccas.vault.certification.verification import verify_bytes
+from ccas.vault.checklists import checklist_status
 from ccas.vault.connectors import api_particulier
 from ccas.vault.connectors import consent
 from ccas.vault.connectors import run
@@ -372,3 +373,13 @@ def test_a_rate_limited_refresh_waits_for_retry_after(vault, fake_api, frozen):
     frozen(datetime(2026, 11, 24, 10, 30))
     assert schedule.refresh_due() == {"refreshed": 0, "failed": 1}  # next day, after the hour
     assert papers(vault) == []
+
+
+def test_the_paper_counts_in_the_checklists_like_an_attestation_caf(vault):
+    agree(vault)
+    [(document, _)] = fetch_as("travailleur", vault)
+    with acting_as("travailleur"):
+        status = checklist_status(vault["partage"], "demande-logement-social")
+    [income] = [s for s in status.items if "attestation-caf" in s.item.type_ids]
+    assert income.state == "valid"
+    assert income.document.UID() == document.UID()
