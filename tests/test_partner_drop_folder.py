@@ -25,9 +25,11 @@ from plone import api
 from vaults import consent_as_owner
 from vaults import make_agent
 from vaults import open_vault_as
+from vaults import PASSWORD
 from vaults import pdf_bytes
 import csv
 import pytest
+import requests
 import shutil
 import transaction
 
@@ -383,3 +385,31 @@ def test_ged_letters_and_partner_papers_do_not_share_references(functional_porta
     assert receipts.get_receipt("SAME-1").source == "ged"
     assert receipts.get_receipt("partner~caf~SAME-1").source == "partner:caf"
     transaction.abort()
+
+
+def test_mes_papiers_and_the_history_name_the_partner(
+    functional_portal, partner_vault, script_app, tmp_path
+):
+    api.portal.set_registry_record("plone.available_languages", ["fr", "en"])
+    api.portal.set_registry_record("plone.default_language", "fr")
+    transaction.commit()
+    (tmp_path / "caf").mkdir()
+    (tmp_path / "caf" / "a.pdf").write_bytes(pdf_bytes("QF"))
+    write_manifest(tmp_path / "caf", [row("CAF-9", "a.pdf", title="Attestation de paiement")])
+    assert run_script(tmp_path) == 0
+    (paper,) = shared_papers(functional_portal, partner_vault.getId())
+
+    def page(path):
+        answer = requests.get(
+            f"{functional_portal.absolute_url()}/mon-coffre/{path}",
+            auth=("jdupont", PASSWORD),
+            timeout=60,
+        )
+        assert answer.status_code == 200, path
+        return answer.text
+
+    assert "Partenaire : CAF" in page("papiers")
+    one = page(f"papier/{paper.UID()}")
+    assert "Partenaire : CAF" in one
+    assert "CAF, via" in one  # the seal names the partner
+    assert "CAF, partenaire du CCAS, vous a envoyé" in page("historique")

@@ -271,6 +271,10 @@ class HistoryPage(OwnerPage):
             action == "refused" and entry.details.get("url") and not entry.details.get("filename")
         ):  # a page refused to someone (old entries were "refused", like a refused file)
             message = _("${who} could not open a page of your safe: access refused.")
+        elif action == "connector_delivery" and entry.details.get("partner"):
+            # a partner's drop folder (decision 0055): the partner is named
+            message = _("${source}, a partner of the CCAS, sent you “${paper}”.")
+            mapping["source"] = entry.details.get("source") or entry.details["partner"]
         elif action in SYSTEM_SENTENCES:
             message = SYSTEM_SENTENCES[action]
         elif action in SENTENCES:

@@ -147,7 +147,18 @@ class PaperHelpers:
                 for css, text in badges(document, state, info, now)
             ],
             "state": state,
+            "origin": self.origin_text(document),
         }
+
+    def origin_text(self, document):
+        """« Partenaire : CAF » for a paper a partner sent (decision 0055), else ``""``."""
+        if document.origin != "partner":
+            return ""
+        info = getattr(document, "connector_info", None) or {}
+        source = info.get("source") or ""
+        if not source:
+            return self.translate(_("Sent by a partner"))
+        return self.translate(_("Partner: ${name}", mapping={"name": source}))
 
 
 class PapersPage(PaperHelpers, PublicPage):
@@ -578,12 +589,18 @@ class PaperPage(UploadForm):
                     "when": local_time(entry.when),
                     "when_iso": entry.when,
                     "action": self.translate(ACTION_LABELS.get(entry.action, entry.action)),
-                    "who": entry.actor_fullname or entry.actor,
+                    "who": entry.actor_fullname or self.source_of(entry) or entry.actor,
                     "recipient": entry.details.get("recipient", "") if entry.details else "",
                 }
             )
         lines.reverse()
         return lines
+
+    @staticmethod
+    def source_of(entry):
+        """The partner a partner's paper came from (decision 0055), for its history line."""
+        details = entry.details or {}
+        return details.get("source", "") if details.get("partner") else ""
 
     def replaced(self):
         return bool(self.request.form.get("remplace"))
