@@ -119,6 +119,10 @@ HAND = {
         CAF: [M, M, M, M, 1, 1],
     },
     "mandates_revoked": {ALL: [0, 0, 0, 0, 1, 0], CCAS: [M, 0, 0, 0, 1, 0]},
+    # the demo names no relative (decision 0049: counted apart, tests/test_personal_mandates.py)
+    "mandates_signed_personal": {ALL: [0, 0, 0, 0, 0, 0]},
+    "mandates_active_personal": {ALL: [0, 0, 0, 0, 0, 0]},
+    "mandates_revoked_personal": {ALL: [0, 0, 0, 0, 0, 0]},
     "consents_electronic": {
         ALL: [2, 1, 2, 0, 2, 1],
         CCAS: [M, 1, 1, 0, 1, 0],

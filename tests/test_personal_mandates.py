@@ -6,6 +6,7 @@ account of their own through the invitation link.
 """
 
 from AccessControl import getSecurityManager
+from AccessControl import Unauthorized
 from ccas.vault import permissions
 from ccas.vault.accounts import ensure_account
 from ccas.vault.api import mandates
@@ -143,8 +144,6 @@ def test_a_length_that_is_not_a_number_of_months_is_refused(vault, months):
 
 
 def test_only_the_owner_names_a_mandatary(vault):
-    from AccessControl import Unauthorized
-
     for login in ("fils", "accueil"):
         with acting_as(login), pytest.raises(Unauthorized):
             mandates.name_mandatary(vault, name="X", relation="ami", scopes=["consult"])
@@ -200,3 +199,55 @@ def test_another_persons_vault_gives_nothing(vault):
     assert not can("fils", permissions.DEPOSIT, other["partage"])
     with acting_as("fils"):
         assert mandates.helper_scopes(other) == ((), None)
+
+
+def test_the_indicators_count_personal_mandates_apart(vault):
+    from ccas.vault.indicators import compute
+    from ccas.vault.indicators.store import now_month
+
+    month = now_month()
+
+    def count(result, indicator, month):  # the raw number (one vault here: masked on the page)
+        return result.values.get((indicator, month, compute.ALL), 0)
+
+    mandate, code = name_son(vault)
+    _never, _unused = name_son(vault)  # the person signed, the relative never accepted
+    with acting_as("jdupont"):
+        mandates.revoke(_never)
+    with acting_as("fils"):
+        mandates.accept_invitation(code, agreed=True)
+    result = compute.compute(month, month)
+    assert count(result, "mandates_signed_personal", month) == 1
+    assert count(result, "mandates_active_personal", month) == 1
+    assert count(result, "mandates_signed", month) == 0
+    assert count(result, "mandates_active", month) == 0
+    with acting_as("jdupont"):
+        mandates.revoke(mandate)
+    result = compute.compute(month, month)
+    assert count(result, "mandates_revoked_personal", month) == 1
+    assert count(result, "mandates_active_personal", month) == 0
+    assert count(result, "mandates_revoked", month) == 0
+
+
+def test_the_control_report_checks_what_the_relative_did(vault):
+    from ccas.vault.api import control_report
+    from ccas.vault.api import documents
+    from vaults import pdf_bytes
+
+    mandate, code = name_son(vault)
+    with acting_as("fils"):
+        mandates.accept_invitation(code, agreed=True)
+        documents.deposit(
+            vault["partage"],
+            data=pdf_bytes("Quittance"),
+            filename="quittance.pdf",
+            document_type="attestation-caf",
+        )
+    with acting_as("jdupont"):
+        rows = control_report.mandate_report(mandate)
+    deposit = [row for row in rows if row["action"] == "deposit"]
+    assert len(deposit) == 1 and deposit[0]["agent"] == "fils"
+    assert deposit[0]["status"] == "within" and not deposit[0]["flagged"]
+    assert deposit[0]["organisation"] == "mon fils"
+    with acting_as("fils"), pytest.raises(Unauthorized):
+        control_report.mandate_report(mandate)

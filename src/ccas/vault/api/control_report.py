@@ -151,7 +151,11 @@ def _rows(vault, mandates, kind):
     organisation_of_agent = {}
     for mandate in mandates:
         for agent in _agents_of(mandate):
-            organisation_of_agent.setdefault(agent, (mandate.organisations or {}).get(agent, ""))
+            # a relative (personal mandate, decision 0049) has no organisation: their relation
+            organisation_of_agent.setdefault(
+                agent,
+                (mandate.organisations or {}).get(agent, "") or getattr(mandate, "relation", ""),
+            )
     rows = []
     for entry in history.entries(vault):
         if entry.actor not in organisation_of_agent:

@@ -54,6 +54,10 @@ INDICATORS = {
     "mandates_signed": "flow",
     "mandates_active": "stock",
     "mandates_revoked": "flow",
+    # mandates to a relative or trusted person, apart from the agents' (decision 0049)
+    "mandates_signed_personal": "flow",
+    "mandates_active_personal": "stock",
+    "mandates_revoked_personal": "flow",
     "consents_electronic": "flow",
     "consents_paper": "flow",
     "password_resets_email": "flow",
@@ -209,7 +213,13 @@ def compute(first=None, last=None, directory=None):
 
 
 #: measures of the store that are not indicators themselves (they make the stocks)
-HIDDEN = ("papers_vaults.", "mandates_ended", "vaults_held_ended", "logins_of_open_vaults")
+HIDDEN = (
+    "papers_vaults.",
+    "mandates_ended",
+    "vaults_held_ended",
+    "logins_of_open_vaults",
+    "mandates_personal_ended",
+)
 BUCKET_PREFIX = HIDDEN[0]
 
 
@@ -235,6 +245,9 @@ def _stocks(values, month, organisation, running, logins):
     values[("mandates_active", month, organisation)] = total("mandates_signed") - total(
         "mandates_ended"
     )
+    values[("mandates_active_personal", month, organisation)] = total(
+        "mandates_signed_personal"
+    ) - total("mandates_personal_ended")
     distribution = sorted(
         (int(measure[len(BUCKET_PREFIX) :]), number)
         for (measure, org), number in running.items()

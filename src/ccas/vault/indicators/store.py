@@ -45,6 +45,9 @@ TYPE_PREFIX = "documents_type."
 BUCKET_PREFIX = "papers_vaults."  # papers_vaults.<k>: vaults holding k papers (deltas)
 #: measures kept but never shown as such (they make the stocks)
 MANDATES_ENDED = "mandates_ended"
+PERSONAL_MANDATES_ENDED = "mandates_personal_ended"
+#: a mandate to a relative or trusted person (decision 0049) is counted apart
+PERSONAL = "personal"
 HELD_ENDED = "vaults_held_ended"
 LOGINS_HELD = "logins_of_open_vaults"
 
@@ -63,6 +66,8 @@ class VaultFacts(Persistent):
         self.mandates = {}  # mandate UID -> month counted as signed
         self.ended = ()  # mandate UIDs counted as ended
         self.deleted = False
+
+    personal = ()  # UIDs of the vault's personal mandates (decision 0049)
 
 
 def store(directory=None, create=True):
@@ -141,6 +146,8 @@ def ever_in_force(mandate):
     signature = getattr(mandate, "person_signature", None)
     if not signature:
         return False
+    if getattr(mandate, "kind", "") == PERSONAL and not mandate.organisations:
+        return False  # the relative never accepted it
     state = api.content.get_state(mandate)
     if state in ("active", "expired"):
         return True
@@ -165,7 +172,8 @@ def _count_mandate(facts, uid, in_force, add):
         return
     month = facts.person_signed[uid]
     facts.mandates = {**facts.mandates, uid: month}
-    add("mandates_signed", month, facts.organisation)
+    personal = uid in facts.personal
+    add("mandates_signed_personal" if personal else "mandates_signed", month, facts.organisation)
 
 
 def fold(facts, entry, month, owner, add, organisations, in_force, paper_type):
@@ -216,6 +224,9 @@ def fold(facts, entry, month, owner, add, organisations, in_force, paper_type):
         _move(facts, add, month, -1)
     elif action == "share":
         add("shares", month, organisation)
+    elif action == "mandate_created":
+        if details.get("kind") == PERSONAL and entry.target_uid not in facts.personal:
+            facts.personal = (*facts.personal, entry.target_uid)
     elif action == "mandate_signed":
         if details.get("signer") == "person" and entry.target_uid not in facts.person_signed:
             facts.person_signed = {**facts.person_signed, entry.target_uid: month}
@@ -224,9 +235,14 @@ def fold(facts, entry, month, owner, add, organisations, in_force, paper_type):
         uid = entry.target_uid
         if uid in facts.mandates and uid not in facts.ended:
             facts.ended = (*facts.ended, uid)
-            add(MANDATES_ENDED, month, organisation)
+            personal = uid in facts.personal
+            add(PERSONAL_MANDATES_ENDED if personal else MANDATES_ENDED, month, organisation)
             if action == "mandate_revoked":
-                add("mandates_revoked", month, organisation)
+                add(
+                    "mandates_revoked_personal" if personal else "mandates_revoked",
+                    month,
+                    organisation,
+                )
     elif action == "close_requested":
         add("closures_requested", month, organisation)
 
