@@ -8,6 +8,7 @@ from api_particulier_server import FakeApiParticulier
 from api_particulier_server import SIRET
 from api_particulier_server import TOKEN
 from ccas.vault.certification.verification import verify_bytes
+from ccas.vault.check import check_site
 from ccas.vault.checklists import checklist_status
 from ccas.vault.connectors import api_particulier
 from ccas.vault.connectors import consent
@@ -383,3 +384,13 @@ def test_the_paper_counts_in_the_checklists_like_an_attestation_caf(vault):
     [income] = [s for s in status.items if "attestation-caf" in s.item.type_ids]
     assert income.state == "valid"
     assert income.document.UID() == document.UID()
+
+
+def test_the_integrity_checker_finds_nothing_wrong_after_fetches_and_failures(vault, waits):
+    agree(vault, scheduled=True)
+    fetch_as("travailleur", vault)
+    set_name(vault, "PANNE")
+    with pytest.raises(ConnectorError):
+        fetch_as("travailleur", vault)
+    report = check_site(api.portal.get())
+    assert report.ok, report.problems
