@@ -22,7 +22,7 @@ Two kinds:
           function the pull connectors' papers go through.
 
 Storing a :class:`Delivery` (``deliver``) is all or nothing: the paper (and the answer kept
-beside it) is deposited in the shared space's connector folder, typed with
+beside it) is deposited in the person's shared space, typed with
 ``delivery.document_type``, of origin ``partner``, certified with the CCAS seal naming
 ``delivery.source`` and the date when ``delivery.certify`` is true, written in the history;
 ``delivery.reference`` makes it idempotent (the same reference again stores nothing and
