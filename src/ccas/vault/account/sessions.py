@@ -22,6 +22,19 @@ person who changed their own password keeps a fresh session on this device),
 and when an account is deleted (``PrincipalDeleted``: a closed vault deleted
 by the clock).  A mandate's end does not end the agent's sessions: the
 agent's rights on the vault are computed at every request.
+
+Logging in writes nothing that other people's logins write (decision 0053):
+
+- the account's keyring is made when the account is created
+  (:func:`principal_created`), not by plone.session at the first login: all the
+  keyrings live in one ``PersistentMapping`` of the site's key manager, and two
+  first logins at once conflicted on it;
+- :func:`open_session` opens the session as Plone's ``loginUser`` does, without
+  Plone's ``login_time`` / ``last_login_time`` member properties: PlonePAS keeps
+  every account's properties as a plain ``dict`` in one ``OOBTree``, whose buckets
+  ZODB cannot merge, so two logins at once conflicted whenever their accounts
+  shared a bucket.  When a person logged in is the vault's history's ``login``
+  entry (and the indicators' counters), written by ``UserLoggedInEvent``.
 """
 
 from AccessControl import getSecurityManager
@@ -31,10 +44,12 @@ from ccas.vault import pas_plugins
 from plone.keyring.interfaces import IKeyManager
 from plone.keyring.keyring import Keyring
 from plone.protect.interfaces import IDisableCSRFProtection
+from Products.PlonePAS.events import UserLoggedInEvent
 from Products.PluggableAuthService.interfaces.plugins import IAuthenticationPlugin
 from Products.PluggableAuthService.interfaces.plugins import ICredentialsResetPlugin
 from Products.PluggableAuthService.plugins.BasePlugin import BasePlugin
 from zope.component import queryUtility
+from zope.event import notify
 from zope.globalrequest import getRequest
 from zope.interface import alsoProvides
 from zope.interface import implementer
@@ -155,6 +170,46 @@ def credentials_updated(principal, event):
     if own and bearer_token(request) is None:
         for plugin in _plugins(_pas(), SESSION_META_TYPE):
             plugin._setupSession(userid, request.response)
+
+
+def prepare_keyring(userid):
+    """Give ``userid`` its ticket keyring (filled) unless it has one; the same keyring
+    plone.session would make at the account's first login."""
+    manager = queryUtility(IKeyManager)
+    if manager is None or not userid:
+        return
+    for plugin in _plugins(_pas(), SESSION_META_TYPE):
+        if not plugin.getProperty("per_user_keyring"):
+            continue
+        ring = plugin._getSecretKey(userid)
+        if ring not in manager:
+            manager[ring] = Keyring(1)
+            manager[ring].fill()
+
+
+def principal_created(event):
+    """``PrincipalCreated``: the new account's keyring, made now rather than at its first
+    login (one shared mapping holds the keyrings: see the module)."""
+    principal = event.principal
+    if getattr(principal, "isGroup", lambda: False)():
+        return
+    prepare_keyring(getattr(principal, "getId", lambda: principal)())
+
+
+def open_session(request):
+    """Open the session of the user the request authenticated (the login form's post):
+    ``UserLoggedInEvent``, then the credentials plugins' cookie, as Plone's ``loginUser``
+    does, without writing the ``login_time`` member properties (see the module)."""
+    user = getSecurityManager().getUser()
+    if user is None:
+        return
+    prepare_keyring(user.getId())  # accounts made before their keyring was made at creation
+    notify(UserLoggedInEvent(user))
+    if request.get("__cp", None) is not None:
+        request.response.expireCookie("__cp", path="/")
+    helper = getattr(_pas(), "credentials_cookie_auth", None)
+    if helper is not None:
+        helper.login()
 
 
 def principal_deleted(event):

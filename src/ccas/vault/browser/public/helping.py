@@ -15,6 +15,7 @@ The work is done by :mod:`ccas.vault.api.mandates`.
 
 from ccas.vault import _
 from ccas.vault import roles
+from ccas.vault.account.sessions import open_session
 from ccas.vault.accounts import ensure_account
 from ccas.vault.accounts import get_account
 from ccas.vault.accounts import password_failure
@@ -267,7 +268,7 @@ class InvitationPage(AccountFormMixin, PublicPage):
         self.request["__ac_password"] = password
         try:
             with api.env.adopt_user(username=login):
-                api.portal.get_tool("portal_membership").loginUser(self.request)
+                open_session(self.request)
         finally:
             del self.request.other["__ac_password"]
 

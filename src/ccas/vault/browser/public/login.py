@@ -1,6 +1,7 @@
 """Log in (login + password, no e-mail) and log out of the skin."""
 
 from ccas.vault import _
+from ccas.vault.account.sessions import open_session
 from ccas.vault.browser.public.router import PublicPage
 from ccas.vault.browser.public.router import skin_url
 from plone import api
@@ -80,7 +81,7 @@ class LoginPage(PublicPage):
 
     The form posts ``__ac_name`` / ``__ac_password``: PAS's cookie plugin
     extracts and checks them while Zope traverses, as for Plone's ``@@login``;
-    this view then only opens the session (``loginUser`` sets the cookie and
+    this view then only opens the session (``open_session`` sets the cookie and
     fires ``UserLoggedInEvent``, which writes the ``login`` line of the vault's
     history, see ``subscribers.record_login``).
     """
@@ -116,7 +117,7 @@ class LoginPage(PublicPage):
                     )
                 else:
                     alsoProvides(self.request, IDisableCSRFProtection)
-                    api.portal.get_tool("portal_membership").loginUser(self.request)
+                    open_session(self.request)
                     self.request.response.redirect(safe_came_from(self.came_from), status=303)
                     return ""
         elif not api.user.is_anonymous():

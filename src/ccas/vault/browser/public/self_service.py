@@ -17,6 +17,7 @@ address (the limiter of :mod:`ccas.vault.account.recovery`).
 from ccas.vault import _
 from ccas.vault.account import recovery
 from ccas.vault.account.notices import add_notice
+from ccas.vault.account.sessions import open_session
 from ccas.vault.accounts import get_account
 from ccas.vault.accounts import password_failure
 from ccas.vault.api import vaults
@@ -215,7 +216,7 @@ class SelfServicePage(AccountFormMixin, PublicPage):
         self.request["__ac_password"] = password
         try:
             with api.env.adopt_user(username=login):
-                api.portal.get_tool("portal_membership").loginUser(self.request)
+                open_session(self.request)
         finally:
             del self.request.other["__ac_password"]
 
