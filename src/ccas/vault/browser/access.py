@@ -3,9 +3,12 @@
 from ccas.vault import permissions
 from ccas.vault import roles
 from ccas.vault.browser.preview import render_preview
+from ccas.vault.browser.preview import WATERMARK
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.history import api as history
 from ccas.vault.lookup import vault_of
+from ccas.vault.previews.cache import preview_key
+from ccas.vault.previews.cache import previews
 from ccas.vault.security import check_permission
 from plone import api
 from plone.protect.interfaces import IDisableCSRFProtection
@@ -50,13 +53,15 @@ def traced_preview(document, request):
 
     Raises ``Unauthorized`` without ``View preview``.  Sets the response
     headers; the preview is written on a GET, so CSRF protection is lifted.
+    The PNG is computed once per paper and process (``ccas.vault.previews``).
     """
     check_permission(permissions.VIEW_PREVIEW, document)
     file = document.file
-    png = render_preview(
-        file.data if file else b"",
-        file.contentType if file else "",
-        document.Title() or document.getId(),
+    content_type = file.contentType if file else ""
+    title = document.Title() or document.getId()
+    png = previews.get(
+        preview_key(document, content_type, title, WATERMARK) if file else None,
+        lambda: render_preview(file.data if file else b"", content_type, title),
     )
     alsoProvides(request, IDisableCSRFProtection)
     history.record(vault_of(document), "preview", target=document)

@@ -115,7 +115,17 @@ def card(title, size=CARD_SIZE):
 def watermark(image, text=WATERMARK):
     """``image`` with ``text`` written diagonally, repeated, half transparent."""
     base = image.convert("RGBA")
-    width, height = base.size
+    return Image.alpha_composite(base, mark_layer(*base.size, text)).convert("RGB")
+
+
+@lru_cache(maxsize=4)
+def mark_layer(width, height, text=WATERMARK):
+    """The transparent layer of :func:`watermark` for an image of ``width`` × ``height``.
+
+    Drawing and rotating it was half of a preview's CPU; pages of one size (A4 at the
+    preview's scale, a phone's photos) share it (decision 0053).  Never changed by
+    its users (``alpha_composite`` makes a new image).
+    """
     diagonal = int(math.hypot(width, height))
     mark_font, text = _text(text, max(14, diagonal // 30))
     layer = Image.new("RGBA", (diagonal, diagonal), (0, 0, 0, 0))
@@ -130,8 +140,7 @@ def watermark(image, text=WATERMARK):
     layer = layer.rotate(angle, resample=Image.Resampling.BICUBIC)
     left = (diagonal - width) // 2
     top = (diagonal - height) // 2
-    layer = layer.crop((left, top, left + width, top + height))
-    return Image.alpha_composite(base, layer).convert("RGB")
+    return layer.crop((left, top, left + width, top + height))
 
 
 def to_png(image):

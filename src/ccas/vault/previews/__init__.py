@@ -1,0 +1,1 @@
+"""Watermarked previews of papers, computed once per process (decision 0053)."""
