@@ -41,6 +41,10 @@ USAGER = (
     "qui-a-acces",
     "signer-mandat",
     "arreter-mandat",
+    # a relative as mandatary (tests/test_personal_mandate_browser.py, decision 0049)
+    "proche-lien",
+    "proche-invitation",
+    "coffres-aides",
     "historique",
     "mes-dossiers",
     "fermer",

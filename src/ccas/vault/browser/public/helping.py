@@ -46,9 +46,9 @@ import transaction
 #: the lengths offered to the person, in months (within the records managers' maximum)
 MONTHS = (1, 3, 6, 12)
 NEVER = (
-    _("Never your private papers."),
-    _("Never download or print your originals."),
-    _("Never your account, your password or your history."),
+    _("See the private papers."),
+    _("Download or print the papers."),
+    _("Touch the account, the password or the history."),
 )
 ERRORS = {
     "no_name": ("name", _("Write the name of the person.")),
