@@ -251,3 +251,27 @@ def test_the_control_report_checks_what_the_relative_did(vault):
     assert deposit[0]["organisation"] == "mon fils"
     with acting_as("fils"), pytest.raises(Unauthorized):
         control_report.mandate_report(mandate)
+
+
+def test_the_printed_form_an_agent_attaches_stands_for_the_persons_signature(vault):
+    from plone.namedfile.file import NamedBlobFile
+    from vaults import pdf_bytes
+
+    make_agent("autre-agent")
+    with acting_as("accueil"):
+        mandate, code = mandates.propose_personal_mandate(
+            vault, name="Nadia", relation="ma voisine", scopes=["consult"], months=3
+        )
+    form = NamedBlobFile(data=pdf_bytes("Formulaire signé"), filename="mandat.pdf")
+    with acting_as("autre-agent"), pytest.raises(VaultError) as refused:
+        mandates.sign_as_person(mandate, method="paper", form=form)
+    assert refused.value.code == "not_an_agent_of_the_mandate"
+    with acting_as("accueil"):
+        mandates.sign_as_person(mandate, method="paper", form=form)
+    assert api.content.get_state(mandate) == "awaiting_signatures", "the relative accepts too"
+    with acting_as("voisine"):
+        mandates.accept_invitation(code, agreed=True)
+    assert api.content.get_state(mandate) == "active"
+    assert mandate.person_signature["method"] == "paper"
+    assert can("voisine", permissions.VIEW_PREVIEW, shared_paper(vault))
+    assert not can("accueil", permissions.VIEW_PREVIEW, shared_paper(vault))
