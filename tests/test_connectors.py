@@ -21,9 +21,12 @@ from ccas.vault.connectors.interfaces import ConsentMissing
 from ccas.vault.connectors.interfaces import IConnector
 from ccas.vault.connectors.interfaces import IPullConnector
 from ccas.vault.history import api as history
+from ccas.vault.printouts.templates import information_notice
 from datetime import date
 from datetime import datetime
+from io import BytesIO
 from plone import api
+from pypdf import PdfReader
 from vaults import acting_as
 from vaults import active_mandate
 from vaults import consent_as_owner
@@ -394,3 +397,26 @@ def test_the_integrity_checker_finds_nothing_wrong_after_fetches_and_failures(va
         fetch_as("travailleur", vault)
     report = check_site(api.portal.get())
     assert report.ok, report.problems
+
+
+def pdf_text(data):
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages).split())
+
+
+def test_the_printed_information_notice_says_what_is_fetched_and_from_whom(vault):
+    text = pdf_text(information_notice())
+    assert "Des papiers que le CCAS peut demander pour vous" in text
+    assert "quotient familial" in text and "la CAF ou la MSA" in text
+    settings.set_enabled(NAME, False)
+    assert "peut demander pour vous" not in pdf_text(information_notice())
+
+
+def test_the_attestation_pdf_says_its_source_and_date(vault):
+    agree(vault)
+    [(document, _)] = fetch_as("travailleur", vault)
+    text = pdf_text(document.file.data)
+    assert (
+        "Attestation de quotient familial (source : CAF, via API Particulier, le 23/11/2026)"
+        in text
+    )
+    assert "2550" in text and "LEFEBVRE" in text

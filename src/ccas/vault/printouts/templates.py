@@ -10,6 +10,8 @@ missions", revocation at any time and a new password afterwards.
 """
 
 from ccas.vault.api.vaults import NOTICE_VERSION
+from ccas.vault.connectors import settings as connector_settings
+from ccas.vault.connectors.interfaces import PULL
 from ccas.vault.content.mandate import DUTIES_STATEMENT
 from ccas.vault.printouts.sheet import Sheet
 from ccas.vault.printouts.welcome import site_address
@@ -87,6 +89,17 @@ def information_notice() -> bytes:
             "Garder des papiers dans votre espace privé.",
         ]
     )
+    offered = connector_settings.enabled_connectors(PULL)
+    if offered:  # decision 0051: what is fetched and from whom, only with the person's consent
+        sheet.heading("Des papiers que le CCAS peut demander pour vous")
+        sheet.para(
+            "Seulement si vous le voulez : vous donnez votre accord dans votre coffre (page "
+            "« Ajouter un papier »), et vous pouvez le retirer quand vous voulez (page « Qui a "
+            "accès »)."
+        )
+        sheet.bullets(
+            [f"{c.title_fr} : {c.fetched_fr}, demandé à {c.source_fr}." for _n, c in offered]
+        )
     sheet.heading("Vos droits")
     sheet.bullets(_rights(name))
     sheet.heading("Attention")
