@@ -29,6 +29,7 @@ from vaults import PASSWORD
 from vaults import pdf_bytes
 import csv
 import pytest
+import re
 import requests
 import shutil
 import transaction
@@ -413,3 +414,38 @@ def test_mes_papiers_and_the_history_name_the_partner(
     assert "Partenaire : CAF" in one
     assert "CAF, via" in one  # the seal names the partner
     assert "CAF, partenaire du CCAS, vous a envoyé" in page("historique")
+
+
+def test_the_person_agrees_in_the_skin_and_the_waiting_paper_arrives(
+    functional_portal, script_app, tmp_path
+):
+    api.portal.set_registry_record("plone.available_languages", ["fr", "en"])
+    api.portal.set_registry_record("plone.default_language", "fr")
+    make_agent("accueil")
+    vault = consent_as_owner(open_vault_as("accueil", "mlefort", ged_person_ids=["GED-8"]))
+    connector_settings.set_enabled(CONNECTOR, True)
+    transaction.commit()
+    write_manifest(tmp_path / "caf", [row("C-8", "a.pdf", ged_person_id="GED-8")])
+    (tmp_path / "caf" / "a.pdf").write_bytes(pdf_bytes("C8"))
+    assert run_script(tmp_path) == 0
+    assert read_report(tmp_path / "caf")[0]["outcome"] == "parked"
+
+    session = requests.Session()
+    session.auth = ("mlefort", PASSWORD)
+    url = f"{functional_portal.absolute_url()}/mon-coffre/connecteurs"
+    assert "connecteurs" in session.get(url.replace("connecteurs", "ajouter"), timeout=60).text
+    page = session.get(url, timeout=60)
+    assert page.status_code == 200
+    assert "Papiers déposés par les partenaires" in page.text
+    assert "le CCAS demande vos attestations, notifications et décisions à ses partenaires" in (
+        page.text
+    )
+    assert f'id="fetch-{CONNECTOR}"' not in page.text  # nobody asks a push connector
+    token = re.search(r'name="_authenticator" value="([^"]+)"', page.text).group(1)
+    answer = session.post(
+        url, data={"_authenticator": token, "connector": CONNECTOR, "consent": "1"}, timeout=60
+    )
+    assert answer.status_code == 200 and "Vous avez donné votre accord" in answer.text
+    (paper,) = shared_papers(functional_portal, vault.getId())
+    assert paper.connector_info["source"] == "CAF"
+    assert receipts.get_receipt("partner~caf~C-8").status == "delivered"

@@ -4,9 +4,11 @@
 consent are set by a script on the instance; the operator runs
 ``ccas-vault-partner-import``; a run killed in the middle (``SIGKILL``) leaves nothing
 half-stored (``ccas-vault-check`` finds no problem) and the next run finishes it without
-delivering anything twice; then the server is started and Alice reads her paper over HTTP.
+delivering anything twice; then the server is started, its clock imports the next drop,
+and Alice reads her papers over HTTP.
 """
 
+from real_instance import CLOCK_INTERVAL
 from real_instance import deployer_env
 from real_instance import SITE_ID
 from servers import BIN
@@ -86,7 +88,7 @@ def test_partner_drop_folder_on_a_built_instance(tmp_path_factory):
     env = deployer_env()
     tool = str(BIN / "ccas-vault-instance")
     run(tool, "init", str(home), "--data", str(home / "filestorage"), "--port", str(port),
-        env=env)  # fmt: skip
+        "--clock-interval", CLOCK_INTERVAL, env=env)  # fmt: skip
     run(tool, "site", str(home), "--demo", env=env)
     conf = str(home / "etc" / "zope.conf")
     vault_id = run(sys.executable, "-c", SETUP, conf, env=env).stdout.strip().splitlines()[-1]
@@ -132,8 +134,20 @@ def test_partner_drop_folder_on_a_built_instance(tmp_path_factory):
     third = subprocess.run(script, env=env, capture_output=True, text=True)
     assert "1 duplicate" in third.stdout, third.stdout + third.stderr
 
+    # The server's clock imports what the partner drops next (CCAS_VAULT_PARTNER_DROP_FOLDER).
+    (caf / "clock.pdf").write_bytes(pdf_bytes("Par l'horloge"))
+    with (caf / "manifest.csv").open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADER)
+        writer.writerow(["CAF-CLOCK", "GED-1001", "attestation-caf", "Par l'horloge",
+                         "2026-11-20", "clock.pdf"])  # fmt: skip
+    served = deployer_env(CCAS_VAULT_PARTNER_DROP_FOLDER=str(root))
+
     # Alice reads her papers over HTTP, on the server as shipped.
-    with zope_process(home, port, env=env, inherit=False) as (_proc, base, _logs):
+    with zope_process(home, port, env=served, inherit=False) as (proc, base, logs):
+        wait_until(lambda: (caf / "done" / "clock.pdf").exists(), 120, "the clock's import",
+                   proc, logs)  # fmt: skip
+        assert [line["outcome"] for line in reports(caf)[-1]] == ["delivered"]
         session = requests.Session()
         session.auth = (PERSON, "demo")
         session.headers["Accept"] = "application/json"
@@ -144,7 +158,7 @@ def test_partner_drop_folder_on_a_built_instance(tmp_path_factory):
             paper = session.get(item["@id"], timeout=60).json()
             papers[paper["title"]] = paper
         partner = [p for p in papers.values() if "partner" in str(p.get("origin"))]
-        assert len(partner) == PAPERS
+        assert len(partner) == PAPERS + 1  # and the clock's
         paper = papers["Attestation 1"]
         item = {"@id": paper["@id"]}
         pdf = session.get(f"{item['@id']}/@@download/file", timeout=60)
@@ -152,4 +166,7 @@ def test_partner_drop_folder_on_a_built_instance(tmp_path_factory):
         page = session.get(
             f"{base}/{SITE_ID}/mon-coffre/papiers", headers={"Accept": "text/html"}, timeout=60
         )
-        assert page.status_code == 200 and "Attestation 1" in page.text
+        # A newer paper of the same partner connector and type replaces the older (decision
+        # 0051): « Mes papiers » lists the newest, the older ones are its earlier versions.
+        assert page.status_code == 200 and "horloge" in page.text
+        assert "Partenaire : CAF" in page.text

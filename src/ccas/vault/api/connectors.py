@@ -19,6 +19,7 @@ __all__ = (
     "give",
     "may_run",
     "offered",
+    "offered_to_person",
     "panel",
     "revoke",
     "save_settings",
@@ -50,6 +51,22 @@ def offered(vault):
     found = []
     for name, connector in settings.enabled_connectors(PULL):
         item = _describe(name, connector)
+        item["pull"] = True
+        item["consent"] = consent.consent_of(vault, name)
+        found.append(item)
+    return found
+
+
+def offered_to_person(vault):
+    """What the person may agree to: :func:`offered`, and the push connectors switched on
+    that need a consent (the partners' drop folder, decision 0055), which nobody asks to
+    fetch: their papers arrive by themselves once the person agreed."""
+    found = offered(vault)
+    for name, connector in settings.enabled_connectors():
+        if connector.kind == PULL or not connector.needs_consent:
+            continue
+        item = _describe(name, connector)
+        item["pull"] = False
         item["consent"] = consent.consent_of(vault, name)
         found.append(item)
     return found

@@ -33,6 +33,8 @@ REASON_LABELS = {
     "ambiguous_person": _("Several vaults have this GED person id"),
     "vault_not_open": _("The vault is not open yet"),
     "no_letter_consent": _("The person did not accept the CCAS's letters"),
+    # a partner's paper (decision 0055)
+    "no_connector_consent": _("The person did not accept the partners' papers"),
 }
 STATE_LABELS = {
     "awaiting_consent": _("waiting for the person's consent"),

@@ -31,11 +31,12 @@ class PartnerDropFolder:
     name = CONNECTOR
     kind = PUSH
     title_fr = "Papiers déposés par les partenaires"
+    # The information notice reads « le CCAS demande <fetched_fr> à <source_fr>. »
     source_fr = (
-        "les partenaires du CCAS (la CAF, le Département, des associations), "
-        "qui déposent pour vous des papiers au CCAS"
+        "ses partenaires, qui les déposent pour vous au CCAS "
+        "(la CAF, le Département, des associations)"
     )
-    fetched_fr = "les papiers qu'ils ont pour vous (attestations, notifications, décisions)"
+    fetched_fr = "vos attestations, notifications et décisions"
     data_categories = ("papiers transmis par un partenaire",)
     needs_consent = True
     person_fields = ()

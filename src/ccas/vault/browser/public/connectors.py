@@ -34,7 +34,7 @@ class ConnectorsPage(OwnerPage):
     def connectors(self):
         """The connectors switched on, with the person's agreement when there is one."""
         found = []
-        for item in connector_api.offered(self.vault):
+        for item in connector_api.offered_to_person(self.vault):
             record = item["consent"]
             item["given"] = self.moment(record["given_at"]) if record else ""
             item["values"] = dict(record["person"]) if record else {}

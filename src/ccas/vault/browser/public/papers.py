@@ -335,7 +335,7 @@ class AddPaperPage(UploadForm):
 
     def connectors_offered(self):
         """Whether the CCAS fetches papers for people (connectors switched on, decision 0051)."""
-        return bool(connector_api.offered(self.context))
+        return bool(connector_api.offered_to_person(self.context))
 
     def __call__(self):
         self.errors = {}
