@@ -34,7 +34,8 @@ Phases (``LOAD_PHASES``, default ``baseline,off,capacity,on``):
 ``capacity``  the same mix without think time on ONE client then on TWO, in steps of
               ``LOAD_CAPACITY_USERS`` (``4,8,16`` users per client, ``LOAD_CAPACITY_STEP``
               30s each); requests/s of each at the same p95 (``LOAD_CAPACITY_P95`` ms,
-              default: one client's p95 at its middle step), interpolated between steps;
+              default: one client's p95 at the step where it served the most requests/s),
+              interpolated between steps (:func:`at_p95`);
 ``on``        ``off`` with the GED stream, for ``LOAD_TIME`` (5m): the acceptance run.
 
 ``off`` runs before ``on``: ``on`` finds a larger database (the papers added meanwhile),
@@ -156,6 +157,76 @@ with opened_app(conf) as app:
         "agents": list(follows.values()), "ged_pool": pool,
         "security_implementation": implementation,
     }))
+"""
+
+
+#: Run in the setup instance after the phases: which object each conflicting oid is, found
+#: by walking up the references (read from the FileStorage, read-only) to a Zope object.
+NAME_OIDS = r"""
+import collections, json, sys
+from ZODB.FileStorage import FileStorage
+from ZODB.serialize import referencesf
+from ZODB.utils import p64
+from ccas.vault.scripts.instance import opened_app
+
+conf, data_fs, wanted = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+storage = FileStorage(data_fs, read_only=True)
+parents = collections.defaultdict(list)
+for oid in storage._index.keys():
+    record, _tid = storage.load(oid)
+    for ref in referencesf(record):
+        parents[ref].append(oid)
+storage.close()
+
+
+def attribute(parent, child):
+    state = getattr(parent, "__dict__", {})
+    for name, value in state.items():
+        if getattr(value, "_p_oid", None) == child:
+            return name
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if getattr(item, "_p_oid", None) == child:
+                    return f"{name}[{key!r}]"
+    if hasattr(parent, "items") and not hasattr(parent, "_next"):  # a mapping, a BTree
+        try:
+            for number, (key, item) in enumerate(parent.items()):
+                if getattr(item, "_p_oid", None) == child:
+                    return f"[{key!r}]"
+                if number > 20000:
+                    break
+        except Exception:
+            pass
+    return ""
+
+
+names = {}
+with opened_app(conf, abort=True) as app:
+    jar = app._p_jar
+    for text in wanted:
+        oid = p64(int(text, 16))
+        steps, seen = [], set()
+        while oid not in seen and len(steps) < 12:
+            seen.add(oid)
+            obj = jar.get(oid)
+            kind = type(obj).__name__
+            path = getattr(obj, "getPhysicalPath", None)
+            if path is not None:
+                try:
+                    steps.append(f"{kind} {'/'.join(path()) or '/'}")
+                    break
+                except Exception:
+                    pass
+            ups = parents.get(oid, [])
+            if not ups:
+                steps.append(kind)
+                break
+            up = sorted(ups, key=lambda o: type(jar.get(o)).__name__.endswith(("Bucket", "Set")))[0]
+            name = attribute(jar.get(up), oid)
+            steps.append(f"{kind}{' .' + name if name else ''}")
+            oid = up
+        names[text] = " < ".join(steps)
+print("RESULT " + json.dumps(names))
 """
 
 
@@ -352,12 +423,13 @@ def percentile(values, share):
     return ordered[max(0, math.ceil(share / 100 * len(ordered)) - 1)]
 
 
-CONFLICT = re.compile(r"ConflictError at (\S+): .*?class ([\w.]+)")
+CONFLICT = re.compile(r"ConflictError at (\S+): .*?oid (0x[0-9a-f]+), class ([\w.]+)")
 
 
 def conflicts_since(logs, offsets):
-    """ConflictErrors the clients logged after ``offsets`` (bytes), by (class, path)."""
-    found = collections.Counter()
+    """ConflictErrors the clients logged after ``offsets`` (bytes): counters by (class, path)
+    and by (oid, class)."""
+    found, objects = collections.Counter(), collections.Counter()
     for log, offset in zip(logs, offsets, strict=True):
         if not log.exists():
             continue
@@ -369,8 +441,9 @@ def conflicts_since(logs, offsets):
             if match:
                 path = re.sub(r"/(c|d|m)-[0-9a-f]+", r"/\1-…", match.group(1))
                 path = re.sub(r"/@ged-letters/.*", "/@ged-letters/…", path)
-                found[(match.group(2), path)] += 1
-    return found
+                found[(match.group(3), path)] += 1
+                objects[(match.group(2), match.group(3))] += 1
+    return found, objects
 
 
 @dataclass
@@ -539,7 +612,7 @@ def run_phase(
         stream.join(timeout=900)
     wall = time.monotonic() - began
     cpu = {proc: cpu_seconds(pid) - cpu_before[proc] for proc, pid in deployment.pids.items()}
-    conflicts = conflicts_since(deployment.logs, offsets)
+    conflicts, objects = conflicts_since(deployment.logs, offsets)
     actions = {}
     for action, found in sorted(requests.items()):
         times, spent = found["times"], found["cpu"]
@@ -589,6 +662,9 @@ def run_phase(
         "conflicts_by_class_path": [
             [count, kind, path] for (kind, path), count in conflicts.most_common(12)
         ],
+        "conflicts_by_object": [
+            [count, oid, kind] for (oid, kind), count in objects.most_common(10)
+        ],
         "process_cpu_s": {proc: round(value, 1) for proc, value in cpu.items()},
         "clients_cpu_ms_per_request": round(1000 * clients_cpu / served, 1) if served else None,
         "zeo_cpu_ms_per_request": round(1000 * cpu["zeo"] / served, 1) if served else None,
@@ -598,19 +674,51 @@ def run_phase(
     }
 
 
+def name_objects(deployment, oids):
+    """``{oid: "OIBucket < OIBTree ._index < UUIDIndex < ... /ccas/portal_catalog"}``: what the
+    conflicting objects are (:data:`NAME_OIDS` in the setup instance, ZEO still up)."""
+    if not oids:
+        return {}
+    script = deployment.root / "name_oids.py"
+    script.write_text(NAME_OIDS)
+    result = subprocess.run(
+        [
+            str(BIN / "python"),
+            str(script),
+            str(deployment.root / "setup" / "etc" / "zope.conf"),
+            str(deployment.root / "data" / "Data.fs"),
+            json.dumps(sorted(oids)),
+        ],
+        env=deployer_env(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    lines = [x for x in result.stdout.splitlines() if x.startswith("RESULT ")]
+    if result.returncode or not lines:
+        print(f"naming the conflicting objects failed: {result.stderr[-1500:]}", flush=True)
+        return {}
+    return json.loads(lines[0][len("RESULT ") :])
+
+
 def at_p95(points, target):
-    """Requests/s at p95 = ``target`` ms on a curve of steps ``[(p95, rps)]`` (users rising):
-    interpolated between the two steps around it; ``(rps, "<=")`` when even the first
-    step's p95 is above it, ``(rps, ">=")`` when no step reaches it."""
+    """Requests/s at p95 = ``target`` ms on the steps ``[(p95, rps)]`` (users rising): the
+    most any step with p95 <= target served, or the interpolation between a step under the
+    target and the next one over it; ``(rps, "=")``.  ``(rps, ">=")`` when every step's p95
+    is under the target (more users would have been served), ``(rps of the fastest step,
+    "<=")`` when none is."""
     if not points:
         return None, "?"
-    if points[0][0] >= target:
-        return points[0][1], "<="
+    if all(p95 <= target for p95, _rps in points):
+        return max(rps for _p95, rps in points), ">="
+    found = [rps for p95, rps in points if p95 <= target]
     for (p_low, r_low), (p_high, r_high) in itertools.pairwise(points):
-        if p_high >= target:
-            share = (target - p_low) / (p_high - p_low) if p_high != p_low else 1.0
-            return r_low + share * (r_high - r_low), "="
-    return points[-1][1], ">="
+        if p_low <= target < p_high:
+            found.append(r_low + (target - p_low) / (p_high - p_low) * (r_high - r_low))
+    if not found:
+        return min(points)[1], "<="
+    return max(found), "="
 
 
 def capacity(deployment, steps, step_time):
@@ -643,7 +751,7 @@ def capacity(deployment, steps, step_time):
 # ---------------------------------------------------------------- the report
 
 
-def phase_lines(phase, baseline=None):
+def phase_lines(phase, baseline=None, names=None):
     lines = [
         f"== {phase['name']}: {phase['users']['beneficiaries']} people + "
         f"{phase['users']['agents']} agents, {phase['run_time']}, {phase['clients']} Zope "
@@ -691,6 +799,10 @@ def phase_lines(phase, baseline=None):
     )
     for count, kind, path in phase["conflicts_by_class_path"]:
         lines.append(f"  {count:5d} conflicts  {kind}  {path}")
+    if phase["conflicts_by_object"]:
+        lines.append("  the objects most conflicted on (oid: where it hangs):")
+    for count, oid, kind in phase["conflicts_by_object"]:
+        lines.append(f"  {count:5d}  {oid} {(names or {}).get(oid) or kind}")
     if phase["failures_text"]:
         lines += ["  failures (locust):", *(f"  {x}" for x in phase["failures_text"])]
     return lines
@@ -747,6 +859,10 @@ def main():
         if "on" in phases:
             results["on"] = run_phase(deployment, "on", BENEFICIARIES, AGENTS, load_time, ged=plan)
             print(f"GED on ({load_time}) done", flush=True)
+        measured = [results[x] for x in ("off", "on") if x in results]
+        measured += [p for points in results.get("capacity", {}).values() for p in points]
+        oids = {oid for phase in measured for _count, oid, _kind in phase["conflicts_by_object"]}
+        results["conflict_objects"] = names = name_objects(deployment, oids)
     results["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     lines = [
         f"bench_load {results['started']}: shipped configuration (ccas-vault-instance init "
@@ -759,7 +875,7 @@ def main():
     baseline = results.get("baseline")
     for name in ("on", "off"):
         if name in results:
-            lines += phase_lines(results[name], baseline)
+            lines += phase_lines(results[name], baseline, names)
     if "on" in results and "off" in results:
         on, off = results["on"], results["off"]
         ratio = on["people_p95_ms"] / off["people_p95_ms"] if off["people_p95_ms"] else None
@@ -781,7 +897,8 @@ def main():
         curves = results["capacity"]
         one = [(p["p95_ms"], p["requests_per_s"]) for p in curves[1]]
         two = [(p["p95_ms"], p["requests_per_s"]) for p in curves[2]]
-        target = float(os.environ.get("LOAD_CAPACITY_P95") or one[len(one) // 2][0])
+        # default: one client's p95 at its best step (the most requests/s it served)
+        target = float(os.environ.get("LOAD_CAPACITY_P95") or max(one, key=lambda x: x[1])[0])
         (rps1, how1), (rps2, how2) = at_p95(one, target), at_p95(two, target)
         ratio = rps2 / rps1 if rps1 else None
         results["two_client_ratio"] = {

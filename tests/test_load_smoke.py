@@ -69,3 +69,7 @@ def test_requests_per_second_at_a_p95_are_read_between_the_steps():
     assert load.at_p95(curve, 200.0) == (15.0, "=")
     assert load.at_p95(curve, 50.0) == (10.0, "<=")
     assert load.at_p95(curve, 2000.0) == (25.0, ">=")
+    # a noisy curve (p95 not rising with the users): the best step under the target
+    noisy = [(2400.0, 5.3), (2000.0, 8.4), (3300.0, 7.4)]
+    assert load.at_p95(noisy, 2100.0) == (8.4, "=")
+    assert load.at_p95(noisy, 1000.0) == (8.4, "<=")
