@@ -928,6 +928,26 @@ def main():
             f"clients {how2} {rps2 and round(rps2, 2)} req/s: ratio {ratio and round(ratio, 2)} "
             f"(goal >= 1.6)"
         )
+        # sizing: what one client serves at p95 <= 1 s, over what one user asks for at the
+        # counter's pace (the baseline: one person and one agent, think time 1-4 s)
+        at_1s, how = at_p95(one, 1000.0)
+        at_1s_two, how_two = at_p95(two, 1000.0)
+        per_user = baseline["requests_per_s"] / 2 if baseline else None
+        results["sizing"] = {
+            "one_client_rps_at_p95_1s": at_1s and round(at_1s, 2),
+            "one_client_bound": how,
+            "two_clients_rps_at_p95_1s": at_1s_two and round(at_1s_two, 2),
+            "two_clients_bound": how_two,
+            "requests_per_s_per_active_user": per_user and round(per_user, 3),
+            "active_users_per_client": round(at_1s / per_user) if per_user and at_1s else None,
+        }
+        sizing = results["sizing"]
+        lines.append(
+            f"  sizing: at p95 1000 ms one client serves {how} {sizing['one_client_rps_at_p95_1s']}"
+            f" req/s, two {how_two} {sizing['two_clients_rps_at_p95_1s']}; one active user "
+            f"(think time 1-4 s) asks {sizing['requests_per_s_per_active_user']} req/s: about "
+            f"{sizing['active_users_per_client']} users at once per client"
+        )
     lines.append(f"machine at the end: {results['uptime']}")
     text = "\n".join(lines)
     print(text)
