@@ -60,8 +60,16 @@ ERRORS = {
 }
 
 
-def scope_lines(scopes):
-    return [{"scope": scope, "text": SCOPE_TEXTS[scope]} for scope in scopes]
+#: what each scope lets the relative do, in their own words (the person's are SCOPE_TEXTS)
+HELPER_SCOPE_TEXTS = {
+    "consult": _("See the person's shared papers. Not download them."),
+    "deposit": _("Add papers to the person's shared space."),
+    "share": _("Share the person's shared papers."),
+}
+
+
+def scope_lines(scopes, texts=SCOPE_TEXTS):
+    return [{"scope": scope, "text": texts[scope]} for scope in scopes]
 
 
 class RelativeMandatePage(OwnerPage):
@@ -196,7 +204,10 @@ class InvitationPage(AccountFormMixin, PublicPage):
         return self.mandate.relation
 
     def scopes(self):
-        return scope_lines(s for s in mandate_api.PERSONAL_SCOPES if s in self.mandate.scopes)
+        return scope_lines(
+            (s for s in mandate_api.PERSONAL_SCOPES if s in self.mandate.scopes),
+            HELPER_SCOPE_TEXTS,
+        )
 
     def until(self):
         return day_words(self.mandate.end, self.lang) if self.mandate.end else ""
@@ -303,7 +314,9 @@ class HelpedVaultsPage(PublicPage):
                     "name": f"{item['first_name']} {item['last_name']}".strip(),
                     "relation": item["relation"],
                     "until": day_words(item["until"], self.lang) if item["until"] else "",
-                    "scopes": scope_lines(item["scopes"]),
+                    "scopes": scope_lines(
+                        [s for s in item["scopes"] if s in HELPER_SCOPE_TEXTS], HELPER_SCOPE_TEXTS
+                    ),
                     "url": f"{self.skin_url}/{HELPER_ROUTE}/{item['id']}/papiers",
                 }
             )
