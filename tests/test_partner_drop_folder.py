@@ -6,6 +6,7 @@ In-process tests against the functional layer; ``test_real_instance_partner_drop
 the console script and the server of a built instance.
 """
 
+from ccas.vault import roles
 from ccas.vault.check import check_site
 from ccas.vault.connectors import consent
 from ccas.vault.connectors import settings as connector_settings
@@ -22,8 +23,10 @@ from ccas.vault.partners import source as partner_source
 from ccas.vault.scripts import partner_import
 from contextlib import contextmanager
 from plone import api
+from test_ged_letters import letter as ged_letter
 from vaults import consent_as_owner
 from vaults import make_agent
+from vaults import make_user
 from vaults import open_vault_as
 from vaults import PASSWORD
 from vaults import pdf_bytes
@@ -449,3 +452,24 @@ def test_the_person_agrees_in_the_skin_and_the_waiting_paper_arrives(
     (paper,) = shared_papers(functional_portal, vault.getId())
     assert paper.connector_info["source"] == "CAF"
     assert receipts.get_receipt("partner~caf~C-8").status == "delivered"
+
+
+def test_the_ged_can_neither_read_nor_take_a_partner_reference(
+    functional_portal, partner_vault, script_app, tmp_path, request_factory
+):
+    make_user("ged", global_roles=[roles.GED_CONNECTOR])
+    transaction.commit()
+    (tmp_path / "caf").mkdir()
+    (tmp_path / "caf" / "a.pdf").write_bytes(pdf_bytes("X"))
+    write_manifest(tmp_path / "caf", [row("X-1", "a.pdf")])
+    assert run_script(tmp_path) == 0
+    ged = request_factory(basic_auth=("ged", PASSWORD))
+    status = ged.get("@ged-letters/partner~caf~X-1")
+    assert status.status_code == 404 and status.json()["error"]["type"] == "unknown_letter"
+    taken = ged.post("@ged-letters", json=ged_letter("partner~caf~X-1"))
+    assert taken.status_code == 400 and "ged_reference" in taken.json()["error"]["fields"]
+    own = ged.post("@ged-letters", json=ged_letter("X-1"))  # the GED's own X-1: another letter
+    assert own.status_code in (201, 202), own.text
+    transaction.begin()
+    assert receipts.get_receipt("partner~caf~X-1").source == "partner:caf"
+    assert receipts.get_receipt("X-1").source == "ged"
