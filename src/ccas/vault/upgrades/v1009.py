@@ -7,11 +7,12 @@ brings the data of existing sites to what the new code expects.  Every one is
 idempotent (docs/upgrades.md).
 """
 
+from ccas.vault.upgrades import v1009_counter_morning
 from ccas.vault.upgrades.v1008 import catch_up
 
 
 #: Data migrations of this step, run in order after the catch-up.
-MIGRATIONS = ()
+MIGRATIONS = (*v1009_counter_morning.MIGRATIONS,)
 
 
 def upgrade(context):
