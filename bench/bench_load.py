@@ -710,7 +710,7 @@ def at_p95(points, target):
     "<=")`` when none is."""
     if not points:
         return None, "?"
-    if all(p95 <= target for p95, _rps in points):
+    if all(p95 < target for p95, _rps in points):
         return max(rps for _p95, rps in points), ">="
     found = [rps for p95, rps in points if p95 <= target]
     for (p_low, r_low), (p_high, r_high) in itertools.pairwise(points):
