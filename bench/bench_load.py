@@ -38,6 +38,9 @@ Phases (``LOAD_PHASES``, default ``baseline,off,capacity,on``):
               interpolated between steps (:func:`at_p95`);
 ``on``        ``off`` with the GED stream, for ``LOAD_TIME`` (5m): the acceptance run.
 
+The people and agents use every client (a load balancer's round robin); with
+``LOAD_PEOPLE_ON=others`` they use only the clients the GED does not (client 2).
+
 ``off`` runs before ``on``: ``on`` finds a larger database (the papers added meanwhile),
 which can only make the GED's effect look worse, not better.
 
@@ -845,6 +848,9 @@ def main():
             f"({results['setup_seconds']} s)",
             flush=True,
         )
+        # LOAD_PEOPLE_ON=others: the people and agents on the clients the GED does not use
+        others = setting("LOAD_PEOPLE_ON", "all") == "others"
+        people_urls = deployment.urls[1:] if others else deployment.urls
         if warmup_time != "0":  # templates compiled, caches filled: not reported
             run_phase(deployment, "warmup", BENEFICIARIES, AGENTS, warmup_time)
             print(f"warm-up ({warmup_time}) done", flush=True)
@@ -852,12 +858,22 @@ def main():
             results["baseline"] = run_phase(deployment, "baseline", 1, 1, baseline_time)
             print(f"baseline (1 person + 1 agent, {baseline_time}) done", flush=True)
         if "off" in phases:
-            results["off"] = run_phase(deployment, "off", BENEFICIARIES, AGENTS, off_time)
+            results["off"] = run_phase(
+                deployment, "off", BENEFICIARIES, AGENTS, off_time, client_urls=people_urls
+            )
             print(f"GED off ({off_time}) done", flush=True)
         if "capacity" in phases:
             results["capacity"] = capacity(deployment, steps, step_time)
         if "on" in phases:
-            results["on"] = run_phase(deployment, "on", BENEFICIARIES, AGENTS, load_time, ged=plan)
+            results["on"] = run_phase(
+                deployment,
+                "on",
+                BENEFICIARIES,
+                AGENTS,
+                load_time,
+                client_urls=people_urls,
+                ged=plan,
+            )
             print(f"GED on ({load_time}) done", flush=True)
         measured = [results[x] for x in ("off", "on") if x in results]
         measured += [p for points in results.get("capacity", {}).values() for p in points]
