@@ -73,6 +73,8 @@ SERVICE_PATHS = {"@groups": "@groups/Reviewers"}
 SKIN_PATHS = {
     "coffre-acces": "acces/retirer",
     "coffre-papier": "papier/{paper_uid}",
+    # a relative's invitation (decision 0049): the person's own, so the honest post is refused (400)
+    "coffre-invitation": "invitation?code={invitation_code}",
 }
 MORE_FIELDS = {
     "mandat-papier": {"mandat": "{pending_mandate_uid}"},
@@ -191,6 +193,9 @@ def world(functional_portal, frozen):
         # proposed to the reception agent, waiting for the person's signed paper form
         pending = mandates.create_mandate(vault, agents=["accueil"], scopes=["consult"])
         mandates.submit(pending)
+        _personal, invitation_code = mandates.name_mandatary(
+            vault, name="Marc Dupont", relation="mon fils", scopes=["consult"], months=3
+        )
     from ccas.vault.oidc.setup import enable
 
     # The opt-in public identity login, pointed at an unreachable provider: its forms too.
@@ -216,6 +221,7 @@ def world(functional_portal, frozen):
             "mandate_id": mandate.getId(),
             "link_id": link.getId(),
             "pending_mandate_uid": pending.UID(),
+            "invitation_code": invitation_code,
         },
     }
     getGlobalSiteManager().registerHandler(handler, (IPubFailure,))
