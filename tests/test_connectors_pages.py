@@ -9,6 +9,7 @@ from api_particulier_server import TOKEN
 from ccas.vault.connectors import api_particulier
 from ccas.vault.connectors import consent
 from ccas.vault.connectors import settings
+from ccas.vault.history import api as history
 from datetime import date
 from plone import api
 from public_skin import form_token
@@ -242,3 +243,36 @@ def test_only_the_records_manager_reaches_the_panel(site, login):
     assert answer.status_code in (302, 401, 403)
     transaction.begin()
     assert settings.get_settings(NAME)["token"] == TOKEN
+
+
+def test_the_person_downloads_the_answer_kept_beside_the_paper_and_nobody_else(site):
+    portal, vault, _server = site
+    session = skin_session(portal, "jdupont")
+    answer = agree_in_the_skin(portal, session)
+    session.post(
+        skin(portal, "connecteurs"),
+        data={"_authenticator": form_token(answer.text), "connector": NAME, "fetch": "1"},
+        timeout=60,
+    )
+    [paper] = shared_papers(vault)
+    page = session.get(skin(portal, "connecteurs"), timeout=60).text
+    url = skin(portal, "connecteurs/reponse", papier=paper.UID())
+    assert url.replace("&", "&amp;") in page or url in page
+    got = session.get(url, timeout=60)
+    assert got.status_code == 200
+    assert got.headers["Content-Type"].startswith("application/json")
+    assert got.json()["data"]["quotient_familial"]["valeur"] == 2550
+    transaction.begin()
+    last = history.entries(vault)[-1]
+    assert last.action == "download" and last.details["what"] == "connector_answer"
+    # another person, through their own skin: not their paper
+    other = skin_session(portal, "amartin")
+    assert other.get(url, timeout=60, allow_redirects=False).status_code == 404
+    # agents (even with the deposit scope), the records manager, anonymous: not the person
+    for login in ("travailleur", "archiviste", None):
+        refused = staff("GET", url, login)
+        assert refused.status_code in (302, 401, 403, 404) or "sans-coffre" in refused.text
+        assert "quotient_familial" not in refused.text
+    assert (
+        session.get(skin(portal, "connecteurs/reponse", papier="x"), timeout=60).status_code == 404
+    )

@@ -5,22 +5,27 @@ layers (browser, services, scripts) call.
 """
 
 from ccas.vault.connectors import consent
+from ccas.vault.connectors import delivery
 from ccas.vault.connectors import run
 from ccas.vault.connectors import settings
 from ccas.vault.connectors.interfaces import ConnectorDisabled
 from ccas.vault.connectors.interfaces import ConnectorError
 from ccas.vault.connectors.interfaces import PULL
+from ccas.vault.content.spaces import SHARED_SPACE_ID
+from ccas.vault.history import api as history
 
 
 __all__ = (
     "ConnectorError",
     "active_consents",
+    "answer_of",
     "fetch",
     "give",
     "may_run",
     "offered",
     "offered_to_person",
     "panel",
+    "papers_received",
     "revoke",
     "save_settings",
 )
@@ -70,6 +75,35 @@ def offered_to_person(vault):
         item["consent"] = consent.consent_of(vault, name)
         found.append(item)
     return found
+
+
+def papers_received(vault, name):
+    """The papers ``name`` delivered in ``vault`` (newest first) that keep an answer beside them."""
+    shared = vault.get(SHARED_SPACE_ID)
+    found = [
+        document
+        for document in (delivery.papers_of(shared) if shared is not None else ())
+        if (getattr(document, "connector_info", None) or {}).get("connector") == name
+        and getattr(document, "connector_files", None)
+    ]
+    return sorted(found, key=lambda d: d.connector_info.get("fetched_at", ""), reverse=True)
+
+
+def answer_of(vault, uid):
+    """``(document, file)``: the answer kept beside the paper ``uid`` of ``vault``; ``None``
+    when the paper is not in this vault or keeps no answer.  The caller checks who asks; the
+    download is written in the vault's history."""
+    for name, _connector in settings.connectors():
+        for document in papers_received(vault, name):
+            if document.UID() == uid:
+                history.record(
+                    vault,
+                    "download",
+                    target=document,
+                    details={"what": "connector_answer", "connector": name},
+                )
+                return document, document.connector_files[0]
+    return None
 
 
 def active_consents(vault):

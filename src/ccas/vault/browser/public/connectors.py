@@ -10,7 +10,10 @@ commune's code), « Récupérer maintenant », and a link to withdraw the agreem
 from ccas.vault import _
 from ccas.vault.api import connectors as connector_api
 from ccas.vault.browser.public.owner_pages import OwnerPage
+from plone.protect.interfaces import IDisableCSRFProtection
 from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
+from zExceptions import NotFound
+from zope.interface import alsoProvides
 
 
 DONE = {
@@ -26,7 +29,7 @@ class ConnectorsPage(OwnerPage):
 
     section = "ajouter"
     template = ViewPageTemplateFile("templates/connecteurs.pt")
-    subpaths = ("retirer",)
+    subpaths = ("retirer", "reponse")
 
     def done(self):
         return DONE.get(self.request.form.get("fait"))
@@ -38,11 +41,20 @@ class ConnectorsPage(OwnerPage):
             record = item["consent"]
             item["given"] = self.moment(record["given_at"]) if record else ""
             item["values"] = dict(record["person"]) if record else {}
+            item["papers"] = [
+                {
+                    "title": document.title,
+                    "answer_url": self.url("connecteurs/reponse", papier=document.UID()),
+                }
+                for document in connector_api.papers_received(self.vault, item["name"])[:6]
+            ]
             found.append(item)
         return found
 
     def update(self):
         form = self.request.form
+        if self.subpath == ["reponse"]:
+            return self._answer(str(form.get("papier") or ""))
         if self.subpath == ["retirer"]:
             self.check_post()
             connector_api.revoke(self.vault, form.get("connector", ""))
@@ -68,3 +80,17 @@ class ConnectorsPage(OwnerPage):
         except connector_api.ConnectorError as error:
             self.add_error(f"connector-{name}", error.message_fr)
         return None
+
+    def _answer(self, uid):
+        """The answer kept beside one of the person's papers (JSON, as received)."""
+        found = connector_api.answer_of(self.vault, uid) if uid else None
+        if found is None:
+            raise NotFound(uid)
+        _document, file = found
+        alsoProvides(self.request, IDisableCSRFProtection)  # a GET that writes its trace
+        response = self.request.response
+        response.setHeader("Content-Type", "application/json; charset=utf-8")
+        response.setHeader("Content-Disposition", f'attachment; filename="{file.filename}"')
+        response.setHeader("Cache-Control", "private, no-store")
+        response.setHeader("X-Content-Type-Options", "nosniff")
+        return file.data
