@@ -811,6 +811,38 @@ def phase_lines(phase, baseline=None, names=None):
     return lines
 
 
+def goals(results):
+    """Issue 22's acceptance, one line each: ``met`` or ``NOT met`` with the figure."""
+    found = []
+
+    def say(met, text):
+        found.append(f"  {'met    ' if met else 'NOT met'}  {text}")
+
+    on = results.get("on")
+    if on:
+        say(on["errors"] == 0, f"0 errors: {on['errors']}")
+        people = {
+            action: row["p95_ms"]
+            for action, row in on["actions"].items()
+            if action.startswith(PEOPLE_PREFIX)
+        }
+        worst = max(people.items(), key=lambda item: item[1] or 0, default=(None, None))
+        say(
+            all(value is not None and value <= 1000 for value in people.values()),
+            f"p95 <= 1 s on every people's page: worst {worst[0]} {worst[1]} ms",
+        )
+        per_1000 = on["conflicts_per_1000"]
+        say(per_1000 is not None and per_1000 <= 5, f"<= 5 conflicts per 1,000: {per_1000}")
+    ratio = results.get("ged_on_off_people_p95_ratio")
+    if ratio is not None:
+        say(ratio <= 1.5, f"GED on/off people's p95 <= 1.5: {ratio}")
+    two = results.get("two_client_ratio")
+    if two:
+        met = two["ratio"] is not None and two["ratio"] >= 1.6
+        say(met, f"two/one clients >= 1.6: {two['ratio']}")
+    return ["== goals (issue 22)", *found] if found else []
+
+
 def main():
     load_time = setting("LOAD_TIME", "5m")
     off_time = setting("LOAD_OFF_TIME", load_time)
@@ -964,6 +996,7 @@ def main():
             f"(think time 1-4 s) asks {sizing['requests_per_s_per_active_user']} req/s: about "
             f"{sizing['active_users_per_client']} users at once per client"
         )
+    lines += goals(results)
     lines.append(f"machine at the end: {results['uptime']}")
     text = "\n".join(lines)
     print(text)
