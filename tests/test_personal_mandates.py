@@ -275,3 +275,24 @@ def test_the_printed_form_an_agent_attaches_stands_for_the_persons_signature(vau
     assert mandate.person_signature["method"] == "paper"
     assert can("voisine", permissions.VIEW_PREVIEW, shared_paper(vault))
     assert not can("accueil", permissions.VIEW_PREVIEW, shared_paper(vault))
+
+
+def test_the_printed_form_of_a_personal_mandate_names_the_relative(vault):
+    from ccas.vault.services.mandates.common import may_see
+    from ccas.vault.services.mandates.pdf import mandate_pdf
+    from io import BytesIO
+    from pypdf import PdfReader
+
+    with acting_as("accueil"):
+        mandate, _code = mandates.propose_personal_mandate(
+            vault, name="Nadia Voisine", relation="ma voisine", scopes=["consult"], months=3
+        )
+        assert may_see(mandate), "the agent who prepared it prints it"
+    with acting_as("fils"):
+        assert not may_see(mandate)
+    text = " ".join(
+        page.extract_text() for page in PdfReader(BytesIO(mandate_pdf(mandate, vault))).pages
+    )
+    assert "La personne de confiance" in text and "Nadia Voisine" in text
+    assert "ma voisine" in text
+    assert "Télécharger" not in text and "Les agents mandatés" not in text

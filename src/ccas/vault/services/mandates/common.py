@@ -16,10 +16,15 @@ def is_owner(vault):
 
 
 def is_named(mandate):
-    """The current user is an agent named in ``mandate``."""
+    """The current user is an agent named in ``mandate`` — or the agent who prepared a
+    personal mandate at the desk (decision 0049: they print it and attach the signed form;
+    it gives them nothing in the vault)."""
     if api.user.is_anonymous():
         return False
-    return api.user.get_current().getId() in (mandate.agents or ())
+    user_id = api.user.get_current().getId()
+    if mandate_api.is_personal(mandate) and mandate.proposed_by == user_id:
+        return True
+    return user_id in (mandate.agents or ())
 
 
 def may_see(mandate):
@@ -79,6 +84,8 @@ def mandate_info(mandate):
         "review_state": api.content.get_state(mandate),
         "in_force": mandate_api.in_force(mandate),
         "agents": [agent_info(mandate, agent) for agent in mandate.agents or ()],
+        "kind": getattr(mandate, "kind", mandate_api.PROFESSIONAL),
+        "relation": getattr(mandate, "relation", "") or None,
         "scopes": sorted(mandate.scopes or ()),
         "purpose": mandate.purpose,
         "duties_statement": mandate.duties_statement,

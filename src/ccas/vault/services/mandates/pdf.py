@@ -4,6 +4,7 @@ The same document serves the person and the agents: printed blank-ish to be
 signed on paper, or printed after the signatures with their dates and methods.
 """
 
+from ccas.vault.api import mandates as mandate_api
 from ccas.vault.scopes import ACCOUNT
 from ccas.vault.scopes import CONSULT
 from ccas.vault.scopes import DEPOSIT
@@ -92,6 +93,26 @@ def _p(value):
     return escape(str(value or ""))
 
 
+PERSONAL_SCOPE_LABELS = {
+    CONSULT: "Voir mes papiers partagés (aperçu, sans les télécharger)",
+    DEPOSIT: "Ajouter des papiers dans mon espace partagé",
+    SHARE: "Partager mes papiers partagés en mon nom",
+}
+PERSONAL_DUTIES = (
+    "La personne de confiance agit pour m'aider, dans les seules limites de ce mandat, "
+    "avec son propre identifiant et son propre mot de passe."
+)
+PERSONAL_PRIVATE_SPACE = (
+    "Mon espace privé, mes originaux, mon compte et mon mot de passe ne sont jamais "
+    "accessibles à la personne de confiance. Chacune de ses actions est tracée à son nom "
+    "et je peux la consulter."
+)
+
+
+def _mandatary_name(mandate):
+    return fullname(mandate.agents[0]) if mandate.agents else mandate.mandatary_name
+
+
 def mandate_pdf(mandate, vault):
     """The mandate form as PDF bytes."""
     regular, bold = _fonts()
@@ -122,20 +143,37 @@ def mandate_pdf(mandate, vault):
             body,
         ),
         Paragraph(f"Date de naissance : {_p(french_date(vault.birth_date))}", body),
-        Paragraph("Les agents mandatés", styles["h"]),
     ]
-    for agent in mandate.agents or ():
+    personal = mandate_api.is_personal(mandate)
+    if personal:  # a relative or trusted person (decision 0049)
+        story += [
+            Paragraph("La personne de confiance", styles["h"]),
+            Paragraph(f"• {_p(_mandatary_name(mandate))} — {_p(mandate.relation)}", body),
+        ]
+    else:
+        story.append(Paragraph("Les agents mandatés", styles["h"]))
+    for agent in () if personal else (mandate.agents or ()):
         organisation = organisation_title((mandate.organisations or {}).get(agent, ""))
         line = f"• {_p(fullname(agent))}"
         if organisation:
             line += f" — {_p(organisation)}"
         story.append(Paragraph(line, body))
 
-    story.append(Paragraph("Ce que les agents peuvent faire pour moi", styles["h"]))
+    story.append(
+        Paragraph(
+            "Ce que cette personne peut faire pour moi"
+            if personal
+            else "Ce que les agents peuvent faire pour moi",
+            styles["h"],
+        )
+    )
     chosen = set(mandate.scopes or ())
     rows = [
-        [Paragraph("X" if scope in chosen else "", body), Paragraph(_p(SCOPE_LABELS[scope]), body)]
-        for scope in SCOPES
+        [
+            Paragraph("X" if scope in chosen else "", body),
+            Paragraph(_p((PERSONAL_SCOPE_LABELS if personal else SCOPE_LABELS)[scope]), body),
+        ]
+        for scope in (mandate_api.PERSONAL_SCOPES if personal else SCOPES)
     ]
     checklist = Table(rows, colWidths=[7 * mm, 150 * mm])
     style = [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (0, -1), "CENTER")]
@@ -155,7 +193,7 @@ def mandate_pdf(mandate, vault):
         Paragraph("Objet du mandat", styles["h"]),
         Paragraph(_p(mandate.purpose).replace("\n", "<br/>"), body),
         Spacer(1, 2 * mm),
-        Paragraph(_p(mandate.duties_statement), body),
+        Paragraph(_p(PERSONAL_DUTIES if personal else mandate.duties_statement), body),
         Paragraph("Durée", styles["h"]),
         Paragraph(f"Début : {_p(french_date(mandate.start))}", body),
         Paragraph(
@@ -165,7 +203,7 @@ def mandate_pdf(mandate, vault):
         *_ended(mandate, body),
         Paragraph("Mes droits", styles["h"]),
         Paragraph(_p(RIGHT_TO_REVOKE), body),
-        Paragraph(_p(PRIVATE_SPACE), body),
+        Paragraph(_p(PERSONAL_PRIVATE_SPACE if personal else PRIVATE_SPACE), body),
         Paragraph("Signatures", styles["h"]),
     ]
     story.append(KeepTogether(_signature_table(mandate, vault, body, styles["small"])))
@@ -220,7 +258,12 @@ def _signature_table(mandate, vault, body, small):
     cells = [
         _signature_cell(vault.display_name, "La personne (mandant)", person_signed, body, small)
     ]
-    for agent in mandate.agents or ():
+    if mandate_api.is_personal(mandate):
+        when = next(iter((mandate.agent_signatures or {}).values()), None)
+        signed = f"Signé le {french_moment(when)} (signature en ligne)" if when else ""
+        role = f"La personne de confiance — {mandate.relation}"
+        cells.append(_signature_cell(_mandatary_name(mandate), role, signed, body, small))
+    for agent in () if mandate_api.is_personal(mandate) else (mandate.agents or ()):
         organisation = organisation_title((mandate.organisations or {}).get(agent, ""))
         role = "Agent mandaté" + (f" — {organisation}" if organisation else "")
         when = (mandate.agent_signatures or {}).get(agent)
