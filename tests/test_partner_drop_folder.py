@@ -473,3 +473,23 @@ def test_the_ged_can_neither_read_nor_take_a_partner_reference(
     transaction.begin()
     assert receipts.get_receipt("partner~caf~X-1").source == "partner:caf"
     assert receipts.get_receipt("X-1").source == "ged"
+
+
+def test_once_the_person_withdraws_her_agreement_papers_wait_again(
+    functional_portal, partner_vault, script_app, tmp_path
+):
+    transaction.begin()
+    vault = functional_portal["coffres"][partner_vault.getId()]
+    with api.env.adopt_user(username="jdupont"):
+        assert consent.revoke(vault, CONNECTOR)
+    transaction.commit()
+    (tmp_path / "caf").mkdir()
+    (tmp_path / "caf" / "a.pdf").write_bytes(pdf_bytes("Après"))
+    write_manifest(tmp_path / "caf", [row("AFTER-1", "a.pdf")])
+    assert run_script(tmp_path) == 0
+    (line,) = read_report(tmp_path / "caf")
+    assert (line["outcome"], line["detail"].split(" (")[-1]) == (
+        "parked",
+        "no_connector_consent)",
+    )
+    assert shared_papers(functional_portal, partner_vault.getId()) == []
