@@ -912,6 +912,11 @@ def main():
         oids = {oid for phase in measured for _count, oid, _kind in phase["conflicts_by_object"]}
         results["conflict_objects"] = names = name_objects(deployment, oids)
     results["uptime"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
+    # the raw figures first: a fault in the report below loses no measure
+    (out / f"load-{stamp}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     lines = [
         f"bench_load {results['started']}: shipped configuration (ccas-vault-instance init "
         f"--zeo-address, generated site.zcml, security "
@@ -1000,9 +1005,6 @@ def main():
     lines.append(f"machine at the end: {results['uptime']}")
     text = "\n".join(lines)
     print(text)
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
     (out / f"load-{stamp}.txt").write_text(text + "\n", encoding="utf-8")
     (out / f"load-{stamp}.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     print(f"written to bench/results/load-{stamp}.txt and .json")
