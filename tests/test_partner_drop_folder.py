@@ -10,6 +10,7 @@ from ccas.vault import roles
 from ccas.vault.check import check_site
 from ccas.vault.connectors import consent
 from ccas.vault.connectors import settings as connector_settings
+from ccas.vault.connectors.interfaces import IPushConnector
 from ccas.vault.content.spaces import SHARED_SPACE_ID
 from ccas.vault.history import api as history
 from ccas.vault.letters import parking
@@ -30,6 +31,7 @@ from vaults import make_user
 from vaults import open_vault_as
 from vaults import PASSWORD
 from vaults import pdf_bytes
+from zope.interface.verify import verifyObject
 import csv
 import pytest
 import re
@@ -107,6 +109,7 @@ def test_the_connector_is_listed_as_a_push_connector(functional_portal):
     names = [name for name, _c in connector_settings.connectors()]
     assert CONNECTOR in names
     connector = connector_settings.get_connector(CONNECTOR)
+    assert verifyObject(IPushConnector, connector)
     assert connector.kind == "push" and connector.needs_consent
     assert "attestation-caf" in connector.document_types
     assert not connector_settings.is_enabled(CONNECTOR)  # off until the records manager says
