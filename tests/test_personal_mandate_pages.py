@@ -69,11 +69,11 @@ def name_son(portal, scopes=("consult", "deposit")):
     return mother, link
 
 
-def son_accepts(link):
+def son_accepts(link, relation="mon fils"):
     son = requests.Session()
     page = son.get(link, timeout=60)
     assert page.status_code == 200
-    assert "Jeanne Dupont" in page.text and "mon fils" in page.text
+    assert "Jeanne Dupont" in page.text and relation in page.text
     answer = son.post(
         link,
         data={
@@ -270,3 +270,85 @@ def test_the_sons_account_opens_with_his_login_when_he_has_a_safe(functional_por
     assert "Papier d&#x27;Alice" in papers.text or "Papier d'Alice" in papers.text
     assert "coffres-aides" in papers.text, "her own menu leads to the safes she helps with"
     assert PASSWORD
+
+
+def test_an_agent_prepares_it_at_the_desk_and_attaches_the_printed_form(functional_portal, vault):
+    """Decision 0049: the agent with the person present; the agent gets nothing from it."""
+    portal = functional_portal
+    agent = requests.Session()
+    agent.auth = ("accueil", PASSWORD)
+    url = f"{portal.absolute_url()}/@@proposer-un-mandat"
+    start = agent.get(url, params={"proche": "1"}, timeout=60)
+    assert start.status_code == 200 and 'id="relative-mode"' in start.text
+    token = form_token(start.text)
+    identity = {"last_name": "Dupont", "first_name": "Jeanne", "birth_date": "1980-05-17"}
+    common = {"_authenticator": token, "proche": "1", **identity, "coffre": vault.getId()}
+    refused = agent.post(
+        url,
+        data={**common, "propose": "1", "relative_name": "Marc", "relation": "", "months": "3"},
+        timeout=60,
+    )
+    assert refused.status_code == 200 and "qui elle est pour vous" in refused.text
+    answer = agent.post(
+        url,
+        data={
+            **common,
+            "propose": "1",
+            "relative_name": "Marc Dupont",
+            "relation": "son fils",
+            "scopes:list": ["consult", "extract"],
+            "months": "3",
+        },
+        timeout=60,
+    )
+    assert answer.status_code == 200 and "Un proche peut seulement" in answer.text
+    answer = agent.post(
+        url,
+        data={
+            **common,
+            "propose": "1",
+            "relative_name": "Marc Dupont",
+            "relation": "son fils",
+            "scopes:list": ["consult"],
+            "months": "3",
+        },
+        timeout=60,
+    )
+    assert answer.status_code == 200 and 'id="proposal-relative-next"' in answer.text
+    transaction.begin()
+    (mandate,) = [m for m in mandates.mandates_of(vault) if mandates.is_personal(m)]
+    assert mandate.proposed_by == "accueil" and mandate.agents == []
+    form = agent.get(f"{mandate.absolute_url()}/@@mandate-form", timeout=60)
+    assert form.status_code == 200 and form.content.startswith(b"%PDF")
+    paper_url = f"{portal.absolute_url()}/@@mandat-papier"
+    page = agent.get(paper_url, params={"mandat": mandate.UID()}, timeout=60)
+    assert page.status_code == 200
+    attached = agent.post(
+        paper_url,
+        data={
+            "_authenticator": form_token(page.text),
+            "mandat": mandate.UID(),
+            "scopes:list": ["consult"],
+        },
+        files={"mandate_form": ("mandat.pdf", multi_page_pdf(1), "application/pdf")},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert attached.status_code == 303, attached.text[:2000]
+    transaction.begin()
+    assert mandate.person_signature["method"] == "paper"
+    assert api.content.get_state(mandate) == "awaiting_signatures"
+    # the person finds the link to give in "Qui a accès"
+    mother = skin_session(portal, "jdupont")
+    access = mother.get(skin(portal, "acces"), timeout=60).text
+    assert f'id="link-{mandate.getId()}"' in access
+    link = mother.get(skin(portal, "proche/lien", mandate=mandate.getId()), timeout=60)
+    code_link = re.search(r'id="invitation-url">([^<]+)<', link.text).group(1)
+    son, _ = son_accepts(code_link.replace("&amp;", "&"), relation="son fils")
+    transaction.begin()
+    assert api.content.get_state(mandate) == "active"
+    shared = paper(vault, "Attestation CAF")
+    gone = agent.get(f"{shared.absolute_url()}/@@preview", timeout=60, allow_redirects=False)
+    assert gone.status_code in (302, 401, 403), "the agent gets nothing from it"
+    ok = son.get(f"{shared.absolute_url()}/@@preview", timeout=60)
+    assert ok.status_code == 200 and ok.headers["Content-Type"] == "image/png"

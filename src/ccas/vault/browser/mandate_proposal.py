@@ -97,6 +97,8 @@ class MandateProposalView(ProposalBase):
     def __call__(self):
         self.user = _require_agent()
         self.errors = {}
+        # ?proche=1: a mandate to a relative or trusted person the person names (decision 0049)
+        self.relative = bool(self.request.form.get("proche"))
         self.request.response.setHeader("Cache-Control", NO_STORE)
         form = self.request.form
         if form.get("fait"):
@@ -181,6 +183,8 @@ class MandateProposalView(ProposalBase):
         carried = [(name, fields.text(form, name)) for name in SEARCH if fields.text(form, name)]
         if self.vault is not None:
             carried.append(("coffre", self.vault.getId()))
+        if self.relative:
+            carried.append(("proche", "1"))
         return carried
 
     def person(self):
@@ -237,7 +241,49 @@ class MandateProposalView(ProposalBase):
             ).isoformat()
         )
 
+    def relative_scopes(self):
+        chosen = fields.strings(self.request.form, "scopes") or ["consult"]
+        offered = self.rules()["scopes"]
+        return [
+            {"id": s, "label": self.t(SCOPE_LABELS[s]), "checked": s in chosen}
+            for s in mandate_api.PERSONAL_SCOPES
+            if s in offered
+        ]
+
+    def month_choices(self):
+        longest = self.rules()["max_months"]
+        return [months for months in (1, 3, 6, 12) if not longest or months <= longest]
+
+    def _propose_to_relative(self):
+        form = self.request.form
+        try:
+            months = int(fields.text(form, "months") or 0)
+        except ValueError:
+            months = 0
+        savepoint = transaction.savepoint()
+        try:
+            mandate, _code = mandate_api.propose_personal_mandate(
+                self.vault,
+                name=fields.text(form, "relative_name"),
+                relation=fields.text(form, "relation"),
+                scopes=fields.strings(form, "scopes"),
+                months=months,
+            )
+        except VaultError as refusal:
+            savepoint.rollback()
+            field = {
+                "no_name": "relative_name",
+                "no_relation": "relation",
+                "bad_dates": "months",
+                "mandate_too_long": "months",
+            }.get(refusal.code, "scopes")
+            self.errors[field] = refusal.message_fr
+            return None
+        return mandate.UID()
+
     def _propose(self):
+        if self.relative:
+            return self._propose_to_relative()
         form = self.request.form
         scopes = fields.strings(form, "scopes")
         if not scopes:
@@ -279,6 +325,7 @@ class MandateProposalView(ProposalBase):
             name = f"{vault.first_name or ''} {vault.last_name or ''}".strip()
         return {
             "person": name,
+            "relative": mandate_api.is_personal(mandate),
             "scopes": [self.t(SCOPE_LABELS.get(s, s)) for s in sorted(mandate.scopes)],
             "form_url": f"{mandate.absolute_url()}/@@mandate-form",
             "paper_url": f"{self.portal_url}/@@mandat-papier?{urlencode({'mandat': uid})}",
@@ -293,7 +340,11 @@ def _named_mandate(uid, agent_id):
     catalog = api.portal.get_tool("portal_catalog")
     brains = catalog.unrestrictedSearchResults(UID=uid, portal_type="Mandate")
     mandate = brains[0]._unrestrictedGetObject() if brains else None
-    if mandate is None or agent_id not in (mandate.agents or ()):
+    if mandate is None:
+        return None
+    if mandate_api.is_personal(mandate):  # the agent who prepared it at the desk (0049)
+        return mandate if mandate.proposed_by == agent_id else None
+    if agent_id not in (mandate.agents or ()):
         return None
     return mandate
 

@@ -166,6 +166,9 @@ class RelativeMandatePage(OwnerPage):
     def mandatary_name(self):
         return self.mandate.mandatary_name
 
+    def person_signed(self):
+        return bool(self.mandate.person_signature)
+
 
 class InvitationPage(AccountFormMixin, PublicPage):
     """``coffre-invitation?code=…``: the relative reads the mandate and signs it."""
