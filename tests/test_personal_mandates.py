@@ -296,3 +296,19 @@ def test_the_printed_form_of_a_personal_mandate_names_the_relative(vault):
     assert "La personne de confiance" in text and "Nadia Voisine" in text
     assert "ma voisine" in text
     assert "Télécharger" not in text and "Les agents mandatés" not in text
+
+
+def test_a_link_the_relative_made_stops_with_the_mandate(vault):
+    from ccas.vault.sharing import links
+
+    mandate, code = name_son(vault, scopes=("consult", "share"))
+    with acting_as("fils"):
+        mandates.accept_invitation(code, agreed=True)
+        link = links.create_link(vault, [shared_paper(vault)], "Bailleur", "7d")[0]
+        with pytest.raises(Unauthorized):
+            links.create_link(vault, [private_paper(vault)], "Bailleur", "7d")
+    assert api.content.get_state(link) == "active"
+    with acting_as("jdupont"):
+        mandates.revoke(mandate)
+    assert api.content.get_state(link) == "revoked"
+    assert link.ended["why"] == "mandate_ended"
