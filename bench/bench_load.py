@@ -985,7 +985,11 @@ def main():
         # counter's pace (the baseline: one person and one agent, think time 1-4 s)
         at_1s, how = at_p95(one, 1000.0)
         at_1s_two, how_two = at_p95(two, 1000.0)
-        per_user = baseline["requests_per_s"] / 2 if baseline else None
+        # a person's tasks are 14 requests per 11 (the add and share forms are read first),
+        # an agent's 1 each: 50 people and 10 agents ask 1.23 requests per task, one task per
+        # think time (2.5 s on average) plus the answer's time (the baseline's p50)
+        per_task = (BENEFICIARIES * 14 / 11 + AGENTS) / (BENEFICIARIES + AGENTS)
+        per_user = per_task / (2.5 + baseline["p50_ms"] / 1000) if baseline else None
         results["sizing"] = {
             "one_client_rps_at_p95_1s": at_1s and round(at_1s, 2),
             "one_client_bound": how,
