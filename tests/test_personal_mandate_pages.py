@@ -95,6 +95,8 @@ def son_accepts(link, relation="mon fils"):
 def test_the_son_helps_within_his_scopes_and_stops_with_the_mandate(functional_portal, vault):
     portal = functional_portal
     mother, link = name_son(portal)
+    waiting = mother.get(skin(portal, "acces"), timeout=60).text
+    assert "En attente de la signature de votre proche" in waiting
     son, helped = son_accepts(link)
     assert "Jeanne Dupont" in helped.text and "mon fils" in helped.text
     transaction.begin()
@@ -151,6 +153,9 @@ def test_the_son_helps_within_his_scopes_and_stops_with_the_mandate(functional_p
     lines = mother.get(skin(portal, "historique"), timeout=60).text
     assert "Marc Dupont (mon fils)" in lines
 
+    # logging in again, without a safe of his own, he lands on the safes he helps with
+    again = skin_session(portal, "marc.dupont", SON_PASSWORD)
+    assert again.get(skin(portal, "papiers"), timeout=60).url.endswith("/coffres-aides")
     access = mother.get(skin(portal, "acces"), timeout=60)
     (mandate,) = [m for m in mandates.mandates_of(vault) if mandates.is_personal(m)]
     stop = mother.get(skin(portal, "acces/retirer", mandate=mandate.getId()), timeout=60)
@@ -340,6 +345,9 @@ def test_an_agent_prepares_it_at_the_desk_and_attaches_the_printed_form(function
     assert api.content.get_state(mandate) == "awaiting_signatures"
     # the person finds the link to give in "Qui a accès"
     mother = skin_session(portal, "jdupont")
+    # logging in again, without a safe of his own, he lands on the safes he helps with
+    again = skin_session(portal, "marc.dupont", SON_PASSWORD)
+    assert again.get(skin(portal, "papiers"), timeout=60).url.endswith("/coffres-aides")
     access = mother.get(skin(portal, "acces"), timeout=60).text
     assert f'id="link-{mandate.getId()}"' in access
     link = mother.get(skin(portal, "proche/lien", mandate=mandate.getId()), timeout=60)

@@ -39,6 +39,7 @@ GROUPS = (
 
 STATE_BADGES = {
     "to_sign": (_("To sign"), "state-to-sign", "people"),
+    "waiting_relative": (_("Waiting for your relative's signature"), "state-waiting", "history"),
     "waiting": (_("Waiting for the agent's signature"), "state-waiting", "history"),
     "draft": (_("Being prepared"), "state-waiting", "history"),
     "active": (_("In force"), "state-active", "ok"),
@@ -95,7 +96,9 @@ class AccessPage(OwnerPage):
         """What the person is told about ``mandate``: plain data for the templates."""
         state = api.content.get_state(mandate)
         group = group_of(mandate)
-        if group in ("to_sign", "waiting"):
+        if group == "waiting" and mandate_api.is_personal(mandate) and not mandate.agents:
+            badge = STATE_BADGES["waiting_relative"]
+        elif group in ("to_sign", "waiting"):
             badge = STATE_BADGES["draft" if state == "draft" else group]
         elif group == "active":
             badge = STATE_BADGES["active" if mandate_api.in_force(mandate) else "not_started"]
