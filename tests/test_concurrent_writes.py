@@ -10,8 +10,10 @@ of the load test, most of them on the catalog's title index).
 from AccessControl.SecurityManagement import getSecurityManager
 from AccessControl.SecurityManagement import newSecurityManager
 from AccessControl.SecurityManagement import setSecurityManager
+from BTrees.OOBTree import OOBTree
 from ccas.vault import roles
 from ccas.vault.account.sessions import open_session
+from ccas.vault.certification import registry
 from ccas.vault.history import api as history
 from ccas.vault.services.ged_letters.ged_letters import GEDLettersPost
 from ccas.vault.upgrades import v1009
@@ -19,6 +21,8 @@ from ccas.vault.upgrades.v1009_counter_morning import keyrings_for_accounts
 from ccas.vault.upgrades.v1009_counter_morning import vault_texts_out_of_the_catalog
 from concurrently import at_once
 from concurrently import described
+from persistent.list import PersistentList
+from persistent.mapping import PersistentMapping
 from plone import api
 from plone.keyring.interfaces import IKeyManager
 from test_ged_letters import letter
@@ -30,7 +34,9 @@ from vaults import make_user
 from vaults import open_vault_as
 from vaults import PASSWORD
 from vaults import pdf_bytes
+from zope.annotation.interfaces import IAnnotations
 from zope.component import getUtility
+import json
 import pytest
 import transaction
 
@@ -213,3 +219,36 @@ def test_the_upgrade_removes_old_text_entries_and_makes_missing_keyrings(functio
     assert (vault_texts_out_of_the_catalog(), keyrings_for_accounts()) == (0, 0)  # idempotent
     assert vault_texts_out_of_the_catalog in v1009.MIGRATIONS
     assert keyrings_for_accounts in v1009.MIGRATIONS
+
+
+def seal_of(digest, when, signature):
+    payload = {"sha256": digest, "certified_at": when}
+    return {"payload": json.dumps(payload), "signature": signature, "key_id": "k1"}
+
+
+def test_two_seals_of_the_same_bytes_at_once_do_not_conflict(functional_portal, vaults):
+    digest = "a" * 64
+    registry.register(seal_of(digest, "2026-12-07T08:00:00+00:00", "first"))  # exists already
+    steps = [
+        lambda site, number=number: registry.register(
+            seal_of(digest, f"2026-12-07T09:00:0{number}+00:00", f"sig{number}")
+        )
+        for number in range(3)
+    ]
+    outcomes = at_once(functional_portal, *steps)
+    assert outcomes == [None] * 3, [described(outcome) for outcome in outcomes]
+    assert [entry["signature"] for entry in registry.lookup(digest)] == [
+        "first",
+        "sig0",
+        "sig1",
+        "sig2",
+    ]
+
+
+def test_seals_kept_in_a_list_before_are_read_and_kept(functional_portal):
+    digest = "b" * 64
+    old = PersistentList([PersistentMapping(**seal_of(digest, "2026-01-01T00:00:00+00:00", "old"))])
+    IAnnotations(functional_portal).setdefault(registry.KEY, OOBTree())[digest] = old
+    assert [entry["signature"] for entry in registry.lookup(digest)] == ["old"]
+    registry.register(seal_of(digest, "2026-12-07T09:00:00+00:00", "new"))
+    assert [entry["signature"] for entry in registry.lookup(digest)] == ["old", "new"]

@@ -5,6 +5,13 @@ seal (signed payload, signature, key id) and a ``superseded`` flag kept in
 step with the paper; nothing about the beneficiary (no vault, title, name or
 URL).  Entries survive the deletion of the paper and the closure of the
 vault: a paper handed out once stays verifiable (see decision 0007).
+
+The seals of one hash are kept in an ``OOBTree`` keyed by ``(certified_at,
+signature)``, oldest first (decision 0053): two papers of the same bytes certified
+at once (a form everybody downloads, the same attestation deposited for two
+people) add two keys, which ZODB merges; with the ``PersistentList`` used before,
+the second append conflicted and its request was replayed.  A list written before
+is read as it is, and becomes a tree when its hash gets another seal.
 """
 
 from BTrees.OOBTree import OOBTree
@@ -43,12 +50,29 @@ def register(seal):
         superseded=False,
         superseded_at="",
     )
+    order = (json.loads(seal["payload"]).get("certified_at") or "", seal["signature"])
     for digest in sorted(_hashes(seal)):
         seals = tree.get(digest)
         if seals is None:
-            seals = tree[digest] = PersistentList()
-        seals.append(entry)
+            seals = tree[digest] = OOBTree()
+        elif isinstance(seals, PersistentList):  # written before 1009: kept, moved into a tree
+            seals = tree[digest] = _as_tree(seals)
+        seals[order] = entry
     return entry
+
+
+def _as_tree(seals):
+    """The seals of a list written before, as a tree keyed like :func:`register`'s."""
+    moved = OOBTree()
+    for position, entry in enumerate(seals):
+        payload = json.loads(entry["payload"])
+        moved[(payload.get("certified_at") or "", entry["signature"] or str(position))] = entry
+    return moved
+
+
+def _entries(seals):
+    """The entries of one hash, oldest first, whichever way they were kept."""
+    return list(seals.values()) if isinstance(seals, OOBTree) else list(seals)
 
 
 def lookup(sha256):
@@ -56,7 +80,7 @@ def lookup(sha256):
     tree = _tree()
     if tree is None or not isinstance(sha256, str):
         return []
-    return list(tree.get(sha256.lower(), ()))
+    return _entries(tree.get(sha256.lower(), ()))
 
 
 def _entry_of(certification):
