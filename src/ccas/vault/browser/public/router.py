@@ -32,6 +32,7 @@ from Products.Five.browser.pagetemplatefile import ViewPageTemplateFile
 from urllib.parse import quote
 from urllib.parse import urlencode
 from zExceptions import NotFound
+from zope.annotation.interfaces import IAnnotations
 from zope.component import getMultiAdapter
 from zope.component import getSiteManager
 from zope.component import queryMultiAdapter
@@ -196,7 +197,8 @@ class HelperPage(VaultPage):
             refused = getMultiAdapter((self.root, request), name=f"{PREFIX}{HELPED_VAULTS}")
             refused.refused = True
             return refused()
-        request.other[HELPING] = {"vault": vault.getId(), "scopes": tuple(scopes)}
+        # kept in the request's annotations: nothing a client sends can set it
+        IAnnotations(request)[HELPING] = {"vault": vault.getId(), "scopes": tuple(scopes)}
         view = getMultiAdapter((vault, request), name=PREFIX + page)
         view.__name__ = PREFIX + page
         view.subpath = rest
@@ -290,7 +292,8 @@ class PublicPage(BrowserView):
     def helping(self):
         """``{"vault": id, "scopes": (…)}`` when a personal mandatary helps with this
         vault (set by :class:`HelperPage` after its check), else ``None``."""
-        found = self.request.other.get(HELPING) if self.request is not None else None
+        annotations = IAnnotations(self.request, None) if self.request is not None else None
+        found = annotations.get(HELPING) if annotations is not None else None
         if not found or self.vault is None or found["vault"] != self.context.getId():
             return None
         return found
