@@ -86,6 +86,7 @@ def test_the_son_accepts_and_gets_the_shared_papers_only(vault):
     signed = [e for e in history.entries(vault) if e.action == "mandate_signed"]
     assert signed[-1].actor == "fils" and signed[-1].details["relation"] == "mon fils"
     assert mandates.relations_of(vault) == {"fils": "mon fils"}
+    assert "Marc Dupont a signé le mandat" in vault.pending_notices[-1]["text"]
 
 
 def test_the_mother_stops_it_and_access_ends_at_once(vault):

@@ -494,6 +494,10 @@ STAFF_ROLES = frozenset(
     {"Manager", "Site Administrator", roles.VAULT_AGENT, roles.RECORDS_MANAGER, roles.GED_CONNECTOR}
 )
 MANDATARY_SIGNER = "mandatary"
+RELATIVE_SIGNED_NOTICE = (
+    "{name} a signé le mandat que vous lui avez donné. Vous le voyez dans « Qui a accès » : "
+    "vous pouvez l'arrêter quand vous voulez."
+)
 
 
 def is_personal(mandate):
@@ -715,6 +719,7 @@ def accept_invitation(code, agreed=False):
         details={"signer": MANDATARY_SIGNER, "relation": mandate.relation, "notice": "agreed"},
     )
     _activate_if_signed(mandate)
+    _notice(vault, RELATIVE_SIGNED_NOTICE.format(name=user.getProperty("fullname") or user_id))
     return mandate
 
 
