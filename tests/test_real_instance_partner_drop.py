@@ -145,23 +145,23 @@ def test_partner_drop_folder_on_a_built_instance(tmp_path_factory):
 
     # Alice reads her papers over HTTP, on the server as shipped.
     with zope_process(home, port, env=served, inherit=False) as (proc, base, logs):
-        wait_until(lambda: (caf / "done" / "clock.pdf").exists(), 120, "the clock's import",
+        wait_until(lambda: (caf / "done" / "clock.pdf").exists(), 300, "the clock's import",
                    proc, logs)  # fmt: skip
         assert [line["outcome"] for line in reports(caf)[-1]] == ["delivered"]
         session = requests.Session()
         session.auth = (PERSON, "demo")
         session.headers["Accept"] = "application/json"
-        shared = session.get(f"{base}/{SITE_ID}/coffres/{vault_id}/partage", timeout=60)
+        shared = session.get(f"{base}/{SITE_ID}/coffres/{vault_id}/partage", timeout=120)
         assert shared.status_code == 200, shared.text[:300]
         papers = {}
         for item in shared.json()["items"]:
-            paper = session.get(item["@id"], timeout=60).json()
+            paper = session.get(item["@id"], timeout=120).json()
             papers[paper["title"]] = paper
         partner = [p for p in papers.values() if "partner" in str(p.get("origin"))]
         assert len(partner) == PAPERS + 1  # and the clock's
         paper = papers["Attestation 1"]
         item = {"@id": paper["@id"]}
-        pdf = session.get(f"{item['@id']}/@@download/file", timeout=60)
+        pdf = session.get(f"{item['@id']}/@@download/file", timeout=120)
         assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
         page = session.get(
             f"{base}/{SITE_ID}/mon-coffre/papiers", headers={"Accept": "text/html"}, timeout=60
