@@ -19,14 +19,18 @@ third ZEO client with the tests' helpers (``tests/vaults.py``).
 The users (``bench/load_locustfile.py``, locust headless on loopback):
 
 * a person (public skin ``/mon-coffre``): log in, "mes papiers", preview, share a paper
-  (link), add a paper (a 1 MB JPEG photo through the add form; it becomes a PDF);
-* an agent (HTTP Basic): "mes accompagnements", preview a shared paper, deposit (REST);
+  (link), add a paper (a 1 MB JPEG photo through the add form, marked for each person so
+  that two people never send the same bytes; it becomes a PDF);
+* an agent (HTTP Basic): "mes accompagnements", preview a shared paper, deposit (REST; a
+  PDF of its own each time);
 * the GED (a thread here, ``tests/ged_client.py``): ``LOAD_GED_LETTERS`` letters
   (default 500) every ``LOAD_GED_EVERY`` seconds (60) to ``POST @ged-letters/batch`` on
   client 1, by ``LOAD_GED_BATCH`` (100), each batch sent again whole until answered, to
   the people's vaults and ``LOAD_GED_VAULTS`` (50) other vaults.
 
-Phases (``LOAD_PHASES``, default ``baseline,off,capacity,on``):
+First a warm-up, not reported (``LOAD_WARMUP_TIME``, 30s, ``0`` for none): the whole mix,
+so that every client has compiled its templates and filled its caches.  Then the phases
+(``LOAD_PHASES``, default ``baseline,off,capacity,on``):
 
 ``baseline``  one person and one agent (``LOAD_BASELINE_TIME``, 20s): the p50 of one user;
 ``off``       ``LOAD_BENEFICIARIES`` (50) people + ``LOAD_AGENTS`` (10) agents, think time
@@ -265,12 +269,6 @@ def photo(path, size=PHOTO_BYTES):
         side += 50
 
 
-def pdf(path):
-    from vaults import pdf_bytes
-
-    path.write_bytes(pdf_bytes("Attestation CAF"))
-
-
 def add_cpu_filter(home):
     """Put the measuring filter just before Zope in the generated ``zope.ini``."""
     ini = home / "etc" / "zope.ini"
@@ -387,13 +385,11 @@ def population(stack, root, clients=2, beneficiaries=BENEFICIARIES, agents=AGENT
         pids[home.name] = proc.pid
     checks["clients without test settings"] = True
     photo(root / "photo.jpg")
-    pdf(root / "paper.pdf")
     pool = people.pop("ged_pool")
     people.update(
         clients=urls,
         password=PASSWORD,
         photo=str(root / "photo.jpg"),
-        pdf=str(root / "paper.pdf"),
     )
     people_file = root / "people.json"
     people_file.write_text(json.dumps(people))
@@ -847,7 +843,7 @@ def main():
     load_time = setting("LOAD_TIME", "5m")
     off_time = setting("LOAD_OFF_TIME", load_time)
     baseline_time = setting("LOAD_BASELINE_TIME", "20s")
-    warmup_time = setting("LOAD_WARMUP_TIME", "20s")
+    warmup_time = setting("LOAD_WARMUP_TIME", "30s")
     phases = setting("LOAD_PHASES", "baseline,off,capacity,on").split(",")
     plan = GedPlan(
         letters=int(setting("LOAD_GED_LETTERS", "500")),

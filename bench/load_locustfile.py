@@ -17,22 +17,50 @@ written there as JSON when locust quits (the benchmark pools them: percentiles o
 the people's pages, CPU per action).
 """
 
+from io import BytesIO
 from locust import between
 from locust import events
 from locust import HttpUser
 from locust import task
 from pathlib import Path
+from PIL import Image
+from PIL import ImageDraw
 import base64
 import collections
 import itertools
 import json
 import os
 import re
+import sys
 
 
 PEOPLE = json.loads(Path(os.environ["LOAD_PEOPLE"]).read_text(encoding="utf-8"))
 PHOTO = Path(PEOPLE["photo"]).read_bytes()
-PDF = base64.b64encode(Path(PEOPLE["pdf"]).read_bytes()).decode("ascii")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import ged_client  # noqa: E402  (requests and reportlab only: the PDFs the agents deposit)
+
+
+_deposits = itertools.count()
+
+
+def photo_of(person):
+    """The 1 MB photo with a mark of its own for each person: people photograph their own
+    papers, so two people's uploads are never the same bytes (the seal registry is keyed
+    by the file's hash)."""
+    image = Image.open(BytesIO(PHOTO))
+    image.load()
+    ImageDraw.Draw(image).text((20, 20), f"{person} {os.getpid()}", fill=(255, 255, 255))
+    out = BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+def deposit_pdf(agent):
+    """A PDF of its own for each deposit (an agent does not deposit the same bytes twice)."""
+    data = ged_client.pdf(f"{agent}-{os.getpid()}-{next(_deposits)}", lines=10)
+    return base64.b64encode(data).decode("ascii")
+
+
 PASSWORD = PEOPLE["password"]
 SITE = PEOPLE["site"]
 TOKEN = re.compile(r'name="_authenticator" value="([^"]+)"')
@@ -85,6 +113,7 @@ class Beneficiary(HttpUser):
     def on_start(self):
         self.client.base_url = next(_clients)
         self.person = next(_beneficiaries)
+        self.photo = photo_of(self.person["login"])
         self.login()
         self.list_papers()  # every user reads at once, then draws its tasks at random
         self.preview()
@@ -128,7 +157,7 @@ class Beneficiary(HttpUser):
                 "issued": "2026-10-31",
                 "space": "partage",
             },
-            files=[("photos", ("photo.jpg", PHOTO, "image/jpeg"))],
+            files=[("photos", ("photo.jpg", self.photo, "image/jpeg"))],
             allow_redirects=False,
             name="beneficiary: upload 1 MB photo",
             catch_response=True,
@@ -202,7 +231,11 @@ class Agent(HttpUser):
             json={
                 "document_type": "attestation-caf",
                 "title": "Attestation CAF",
-                "file": {"filename": "caf.pdf", "content_type": "application/pdf", "data": PDF},
+                "file": {
+                    "filename": "caf.pdf",
+                    "content_type": "application/pdf",
+                    "data": deposit_pdf(self.agent["login"]),
+                },
             },
             headers={"Accept": "application/json"},
             name="agent: deposit (REST)",
