@@ -175,6 +175,27 @@ def test_a_reference_is_unique_per_partner_not_across_partners(
     assert receipts.get_receipt("REF-1") is None
 
 
+def test_partners_letters_of_one_type_stand_side_by_side(
+    functional_portal, partner_vault, script_app, tmp_path
+):
+    """A partner's letter is no refresh: neither another partner's letter of the same type
+    nor its own second one supersedes the first (only a pull connector's refresh does)."""
+    add_organisation("departement", title="Département du Nord", kind="departement")
+    transaction.commit()
+    (tmp_path / "caf").mkdir()
+    (tmp_path / "caf" / "a.pdf").write_bytes(pdf_bytes("CAF A"))
+    (tmp_path / "caf" / "b.pdf").write_bytes(pdf_bytes("CAF B"))
+    write_manifest(tmp_path / "caf", [row("CAF-1", "a.pdf"), row("CAF-2", "b.pdf")])
+    (tmp_path / "departement").mkdir()
+    (tmp_path / "departement" / "c.pdf").write_bytes(pdf_bytes("Departement C"))
+    write_manifest(tmp_path / "departement", [row("DEP-1", "c.pdf")])
+    assert run_script(tmp_path) == 0
+    papers = shared_papers(functional_portal, partner_vault.getId())
+    assert len(papers) == 3
+    assert {api.content.get_state(p) for p in papers} == {"certified"}
+    assert not [e for e in history.entries(partner_vault) if e.action == "replace"]
+
+
 def test_bad_input_is_reported_in_french_and_nothing_is_lost(
     functional_portal, partner_vault, script_app, tmp_path
 ):

@@ -5,7 +5,8 @@ connectors (their own code).  The paper is deposited through the deposit API (in
 encryption, history), typed with the delivery's document type, of origin ``partner``, named
 after its source; the attachments (the raw answer) are kept encrypted beside it
 (``document.connector_files``); it is certified with the CCAS seal naming the source and the
-date when asked; an older paper of the same connector and type is replaced (*superseded*).
+date when asked; a refresh (``delivery.replaces_older``) replaces (*supersedes*) the older
+paper of the same connector and type.
 The same ``reference`` again stores nothing and returns the paper delivered before.
 
 Any error propagates: the caller's transaction is aborted by the publisher, or by
@@ -90,14 +91,18 @@ def papers_of(space):
     return [obj for obj in space.objectValues() if obj.portal_type == "VaultDocument"]
 
 
-def _previous(space, connector_name, document_type, keep):
+def _previous(space, connector_name, delivery, keep):
+    """The papers ``keep`` (a refresh) supersedes: same connector and type, whatever the
+    source (a family quotient from the MSA replaces the CAF's)."""
+    if not delivery.replaces_older:
+        return
     for document in papers_of(space):
         info = getattr(document, "connector_info", None)
         if (
             document.UID() != keep.UID()
             and info
             and info.get("connector") == connector_name
-            and document.document_type == document_type
+            and document.document_type == delivery.document_type
             and api.content.get_state(document) != "superseded"
         ):
             yield document
@@ -150,7 +155,7 @@ def deliver(vault, connector, delivery, on_behalf_of="", actor=None):
                 api.content.transition(obj=document, transition="certify")
             finally:
                 del document._v_certifier
-        for older in list(_previous(space, connector.name, delivery.document_type, document)):
+        for older in list(_previous(space, connector.name, delivery, document)):
             older.replaced_by = document.UID()
             document.replaces = older.UID()
             api.content.transition(obj=older, transition="supersede")

@@ -102,7 +102,10 @@ class Delivery:
     in the paper, the seal and the history (« CAF », « Département du Nord »…);
     ``reference``: idempotency key, unique per connector and vault (e.g. a manifest id, or a
     hash of the answer); ``certify``: seal it with the CCAS seal naming ``source`` and
-    ``fetched_at``; ``attachments``: kept beside the paper (the raw answer).
+    ``fetched_at``; ``attachments``: kept beside the paper (the raw answer);
+    ``replaces_older``: the paper is a refresh — it supersedes the older paper of the same
+    connector and type (a family quotient); false for letters that stand side by
+    side (a partner's letters: a Département's never replaces an association's, nor its own).
     """
 
     data: bytes
@@ -118,6 +121,7 @@ class Delivery:
     fetched_at: str = ""  # ISO 8601 UTC; the framework fills it when empty
     attachments: tuple[Attachment, ...] = ()
     details: dict = field(default_factory=dict)  # small, JSON-able, written in the history
+    replaces_older: bool = True
 
 
 # -- the utilities ------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class PartnerSource:
             issued=letter.issued,
             valid_until=letter.valid_until,
             certify=True,
+            replaces_older=False,  # a partner's letters stand side by side
             content_type=PDF,
             fetched_at=receipt.received_at,
             details={
