@@ -18,6 +18,7 @@ from ccas.vault.history import api as history
 from ccas.vault.services.ged_letters.ged_letters import GEDLettersPost
 from ccas.vault.upgrades import v1009
 from ccas.vault.upgrades.v1009_counter_morning import keyrings_for_accounts
+from ccas.vault.upgrades.v1009_counter_morning import portlet_settings
 from ccas.vault.upgrades.v1009_counter_morning import vault_texts_out_of_the_catalog
 from concurrently import at_once
 from concurrently import described
@@ -25,8 +26,12 @@ from persistent.list import PersistentList
 from persistent.mapping import PersistentMapping
 from plone import api
 from plone.keyring.interfaces import IKeyManager
+from plone.portlets.interfaces import IPortletAssignmentMapping
+from plone.portlets.interfaces import IPortletManager
+from plone.portlets.settings import ASSIGNMENT_SETTINGS_KEY
 from test_ged_letters import letter
 from test_ged_letters import letters_of
+from vaults import active_mandate
 from vaults import consent_as_owner
 from vaults import deposit_as
 from vaults import make_agent
@@ -35,7 +40,9 @@ from vaults import open_vault_as
 from vaults import PASSWORD
 from vaults import pdf_bytes
 from zope.annotation.interfaces import IAnnotations
+from zope.component import getUtilitiesFor
 from zope.component import getUtility
+from zope.component import queryMultiAdapter
 import json
 import pytest
 import transaction
@@ -252,3 +259,33 @@ def test_seals_kept_in_a_list_before_are_read_and_kept(functional_portal):
     assert [entry["signature"] for entry in registry.lookup(digest)] == ["old"]
     registry.register(seal_of(digest, "2026-12-07T09:00:00+00:00", "new"))
     assert [entry["signature"] for entry in registry.lookup(digest)] == ["old", "new"]
+
+
+def test_the_agents_page_writes_no_portlet_of_the_site(functional_portal, vaults):
+    """plone.portlets made each portlet's settings at its first rendering: on a new site
+    every agent's first page wrote the site's navigation portlet (made at install now)."""
+    active_mandate(
+        functional_portal.unrestrictedTraverse(vaults["adupont"]),
+        agents=("accueil",),
+        scopes=("consult",),
+    )
+    transaction.commit()
+    with api.env.adopt_user(username="accueil"):
+        assert "<html" in functional_portal.restrictedTraverse("@@mes-accompagnements")()
+    written = {type(obj).__name__ for obj in functional_portal._p_jar._registered_objects}
+    transaction.abort()
+    assert not [name for name in written if name == "Assignment"], written
+
+
+def test_the_upgrade_makes_the_settings_of_the_sites_portlets(functional_portal):
+    mapping_settings = []
+    for _name, manager in getUtilitiesFor(IPortletManager, context=functional_portal):
+        mapping = queryMultiAdapter((functional_portal, manager), IPortletAssignmentMapping)
+        for assignment in mapping.values() if mapping is not None else ():
+            annotations = IAnnotations(assignment)
+            assert ASSIGNMENT_SETTINGS_KEY in annotations  # made at install
+            mapping_settings.append(annotations)
+    assert mapping_settings  # the site has portlets (the navigation)
+    del mapping_settings[0][ASSIGNMENT_SETTINGS_KEY]  # a site installed before 1009
+    assert portlet_settings() == 1 and portlet_settings() == 0
+    assert portlet_settings in v1009.MIGRATIONS

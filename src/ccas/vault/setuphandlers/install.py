@@ -9,6 +9,7 @@ from ccas.vault.bruteforce.plugin import uninstall as uninstall_login_throttle
 from ccas.vault.pas import install_user_factory
 from ccas.vault.pas import uninstall_user_factory
 from ccas.vault.security import as_system
+from ccas.vault.site_portlets import settle_portlet_settings
 from plone import api
 from plone.base.interfaces import INonInstallable
 from Products.CMFPlone.utils import _createObjectByType
@@ -64,6 +65,7 @@ def post_install(context):
     ensure_group(roles.BENEFICIARIES_GROUP, "Bénéficiaires du coffre-fort", [roles.BENEFICIARY])
     ensure_seal_key()
     ensure_master_key()
+    settle_portlet_settings(portal)
 
 
 def ensure_master_key():

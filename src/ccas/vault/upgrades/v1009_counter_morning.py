@@ -6,11 +6,14 @@
   them).
 - Every account gets its session keyring now, as new accounts get it at their
   creation, so that no first login writes the key manager's shared mapping.
+- The site's portlets get their settings now (``site_portlets``), as at a new
+  site's install, so that no first rendering writes them.
 
 Both are idempotent.
 """
 
 from ccas.vault.account.sessions import prepare_keyring
+from ccas.vault.site_portlets import settle_portlet_settings
 from plone import api
 from plone.keyring.interfaces import IKeyManager
 from zope.component import queryUtility
@@ -64,4 +67,11 @@ def _keyring_names():
     return set(manager) if manager is not None else set()
 
 
-MIGRATIONS = (vault_texts_out_of_the_catalog, keyrings_for_accounts)
+def portlet_settings():
+    """The settings of the site's portlets; return how many were made."""
+    made = settle_portlet_settings(api.portal.get())
+    logger.info("Settings made for %d portlets of the site", made)
+    return made
+
+
+MIGRATIONS = (vault_texts_out_of_the_catalog, keyrings_for_accounts, portlet_settings)
