@@ -793,3 +793,19 @@ def test_a_manager_gets_nothing_out_of_a_vault(vault, http):
     assert response.status_code == 403
     vault = fresh(vault)
     assert [entry.actor for entry in history.entries(vault)] == ["accueil", "jdupont", "jdupont"]
+
+
+def test_plones_navigation_services_answer_on_vault_content(vault, http):
+    """The catalog's title and description columns of vault content are ``None``, not
+    ``Missing.Value`` (decision 0053): plone.restapi's navigation services serialise the
+    columns as they are, and ``Missing`` made ``@contextnavigation`` answer 500."""
+    with api.env.adopt_user(username="jdupont"):
+        paper = deposit_as("jdupont", vault["prive"])
+    transaction.commit()
+    person = http("jdupont")
+    for route in ("@contextnavigation", "@navigation", "@breadcrumbs"):
+        response = person.get(vault_path(vault, "prive", paper.getId(), route))
+        assert response.status_code in (200, 401, 403, 404), (route, response.text[:300])
+        assert response.headers["Content-Type"].startswith("application/json"), route
+    response = person.get(vault_path(vault, "prive", "@contextnavigation"))
+    assert response.status_code in (200, 401, 403, 404), response.text[:300]

@@ -36,8 +36,10 @@ def _opaque_id(obj):
 
 
 def _no_text(obj):
-    """No value: the text index skips the object, the column holds ``Missing.Value``."""
-    raise AttributeError
+    """``None``: the text index skips the object (it indexes strings only) and the column
+    holds ``None``, which JSON can say (``Missing.Value`` made plone.restapi's
+    ``@contextnavigation`` answer 500: it serialises the columns as they are)."""
+    return None
 
 
 title_document = indexer(IVaultDocument)(_opaque_id)
