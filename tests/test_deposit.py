@@ -119,6 +119,8 @@ def test_the_file_of_a_paper_cannot_be_changed_in_place(vault):
 def test_deleting_a_paper_is_traced(vault):
     document = deposit_as("jdupont", vault["prive"])
     with api.env.adopt_user(username="jdupont"):
-        api.content.delete(obj=document)
+        # as the product deletes vault content: Plone's link-integrity check asks the
+        # paper's intid, and vault content has none (decision 0053)
+        api.content.delete(obj=document, check_linkintegrity=False)
     last = history.entries(vault)[-1]
     assert (last.action, last.actor) == ("delete", "jdupont")

@@ -1,6 +1,6 @@
 """Adding a paper: what the paper gets, what its folder is spared (decision 0028).
 
-The paper is created, workflowed, given a UID and an intid, and catalogued;
+The paper is created, workflowed, given a UID (no intid: decision 0053) and catalogued;
 its folder (a fixed part of the vault) is neither modified nor reindexed.
 The catalog answers "no value" at once for Plone's indexes that no vault
 content carries, and the content classes answer private names without a
@@ -58,7 +58,7 @@ def test_a_new_paper_is_added_workflowed_and_catalogued(vault, events):
     added = [obj for obj, event in events if IObjectAddedEvent.providedBy(event)]
     assert [obj.getId() for obj in added] == [paper.getId()]
     assert api.content.get_state(paper) == "deposited"
-    assert getUtility(IIntIds).queryId(paper) is not None
+    assert getUtility(IIntIds).queryId(paper) is None  # nothing needs it (decision 0053)
     brain = catalog_record(paper)
     assert brain.review_state == "deposited"
     assert brain.portal_type == "VaultDocument"

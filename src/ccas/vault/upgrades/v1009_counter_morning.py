@@ -8,11 +8,14 @@
   creation, so that no first login writes the key manager's shared mapping.
 - The site's portlets get their settings now (``site_portlets``), as at a new
   site's install, so that no first rendering writes them.
+- The vault's content gives up its intids (``content/intids.py``): new content gets
+  none, what was registered before is removed from the intid utility.
 
-Both are idempotent.
+All are idempotent.
 """
 
 from ccas.vault.account.sessions import prepare_keyring
+from ccas.vault.content import intids
 from ccas.vault.site_portlets import settle_portlet_settings
 from plone import api
 from plone.keyring.interfaces import IKeyManager
@@ -74,4 +77,14 @@ def portlet_settings():
     return made
 
 
-MIGRATIONS = (vault_texts_out_of_the_catalog, keyrings_for_accounts, portlet_settings)
+def vault_content_out_of_the_intids():
+    """The vault's content gives up the intids given before (``content/intids.py``)."""
+    return intids.forget_all()
+
+
+MIGRATIONS = (
+    vault_texts_out_of_the_catalog,
+    keyrings_for_accounts,
+    portlet_settings,
+    vault_content_out_of_the_intids,
+)
