@@ -473,6 +473,7 @@ class GedStream(threading.Thread):
         self.cpu_ms = []  # CPU ms of every attempt's answer (replays included)
         self.report = ged_client.Report(sent=rounds * plan.letters)
         self.error = None
+        self.unanswered = []  # batches given up after ged_client's deadline
         self.late = 0.0
 
     def run(self):
@@ -489,9 +490,22 @@ class GedStream(threading.Thread):
                         letters = chunk[first : first + self.plan.batch]
                         sent = time.monotonic()
                         attempts = len(self.report.attempts)
-                        answer = ged_client.send_batch(
-                            session, self.url, letters, len(self.batches), self.report
-                        )
+                        try:
+                            answer = ged_client.send_batch(
+                                session, self.url, letters, len(self.batches), self.report
+                            )
+                        except ged_client.NeverAnswered as error:  # counted, the stream goes on
+                            self.unanswered.append(str(error)[:300])
+                            self.batches.append(
+                                {
+                                    "round": number,
+                                    "seconds": round(time.monotonic() - sent, 3),
+                                    "letters": len(letters),
+                                    "attempts": len(self.report.attempts) - attempts,
+                                    "statuses": {"never answered": len(letters)},
+                                }
+                            )
+                            continue
                         for item in answer["results"]:
                             self.report.answers[item["ged_reference"]] = (
                                 item["status"],
@@ -535,7 +549,8 @@ class GedStream(threading.Thread):
             "letters_per_s_in_batches": round(letters / sum(times), 1) if times else None,
             "cpu_ms_per_letter": round(sum(self.cpu_ms) / letters, 1) if letters else None,
             "latest_round_start_s": round(self.late, 1),
-            "error": self.error,
+            "never_answered_batches": len(self.unanswered),
+            "error": self.error or (self.unanswered[0] if self.unanswered else None),
         }
 
 
