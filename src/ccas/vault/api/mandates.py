@@ -113,17 +113,8 @@ def create_mandate(
     )
 
 
-def propose_mandate(
-    vault, *, agents, scopes, purpose=DEFAULT_PURPOSE, end=None, until_revoked=False
-):
-    """An agent proposes a mandate to the person of an open ``vault`` (decision 0045).
-
-    The proposing agent (global VaultAgent role) is named in ``agents``; the
-    same rules as :func:`create_mandate` apply.  The mandate goes straight to
-    *awaiting_signatures*: nothing is granted before the person signs (on their
-    phone, possibly fewer scopes, or on the printed form an agent attaches) and
-    every agent signs.  The person is told at their next login.
-    """
+def _proposing_agent(vault):
+    """The current user, who must be an agent, proposing in an open ``vault``."""
     user = api.user.get_current()
     if api.user.is_anonymous() or roles.VAULT_AGENT not in user.getRoles():
         raise VaultError(
@@ -135,6 +126,21 @@ def propose_mandate(
         raise VaultError(
             "The vault is not open", "Ce coffre-fort n'est pas ouvert.", code="vault_not_open"
         )
+    return user
+
+
+def propose_mandate(
+    vault, *, agents, scopes, purpose=DEFAULT_PURPOSE, end=None, until_revoked=False
+):
+    """An agent proposes a mandate to the person of an open ``vault`` (decision 0045).
+
+    The proposing agent (global VaultAgent role) is named in ``agents``; the
+    same rules as :func:`create_mandate` apply.  The mandate goes straight to
+    *awaiting_signatures*: nothing is granted before the person signs (on their
+    phone, possibly fewer scopes, or on the printed form an agent attaches) and
+    every agent signs.  The person is told at their next login.
+    """
+    user = _proposing_agent(vault)
     agents = list(dict.fromkeys(agents))
     if user.getId() not in agents:
         agents.insert(0, user.getId())
@@ -567,17 +573,7 @@ def propose_personal_mandate(vault, *, name, relation, scopes, months=None, end=
     the agent attaches (:func:`sign_as_person` with ``method="paper"``); the agent
     gets no access from it.
     """
-    user = api.user.get_current()
-    if api.user.is_anonymous() or roles.VAULT_AGENT not in user.getRoles():
-        raise VaultError(
-            "Only an agent proposes a mandate",
-            "Seul un agent peut proposer un mandat.",
-            code="not_an_agent",
-        )
-    if api.content.get_state(vault) != "open":
-        raise VaultError(
-            "The vault is not open", "Ce coffre-fort n'est pas ouvert.", code="vault_not_open"
-        )
+    user = _proposing_agent(vault)
     result = _create_personal(vault, name, relation, scopes, months, end, user.getId())
     _notice(vault, PROPOSAL_NOTICE)
     return result
