@@ -78,6 +78,12 @@ def test_zope2_public_pages_need_view_in_the_layers_as_on_an_instance(integratio
     assert permission_of(verifier) == "View"
     link = views[("lien", "plone.base.interfaces.siteroot.INavigationRoot")]
     assert permission_of(link) == "View"
+    # a relative opens the invitation without an account (decision 0049): View, which every
+    # visitor holds on the site root; the safes they help with need an account
+    invitation = views[("coffre-invitation", "plone.base.interfaces.siteroot.INavigationRoot")]
+    assert permission_of(invitation) == "View"
+    helped = views[("coffre-coffres-aides", "plone.base.interfaces.siteroot.INavigationRoot")]
+    assert permission_of(helped) == "ccas.vault: Reach vault pages"
 
 
 def test_no_page_or_service_inside_a_vault_needs_view(integration):
